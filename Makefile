@@ -1,0 +1,46 @@
+# clusterops.groups: every developer and CI entry point. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTION_LINK := .collections/ansible_collections/clusterops/groups
+
+.PHONY: setup demo test lint sanity units pytest clean cluster-start cluster-stop
+.DEFAULT_GOAL := test
+
+$(STAMP): requirements-dev.txt requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn ../../.. $(COLLECTION_LINK)
+
+setup: $(STAMP) $(COLLECTION_LINK)
+
+demo: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/demo.sh
+
+lint: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/lint.sh
+
+sanity: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/ansible_test.sh sanity
+
+units: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/ansible_test.sh units
+
+pytest: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+test: lint sanity units pytest
+
+cluster-start: setup
+	$(BIN)/python tools/local_cluster.py start
+
+cluster-stop: setup
+	$(BIN)/python tools/local_cluster.py stop
+
+clean:
+	rm -rf $(VENV) .collections tests/output .pytest_cache
