@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Lint YAML, Ansible content (production profile), the Dockerfile and the changelog fragments.
+# Runs with the project venv first on PATH (ansible-lint calls ansible-config/ansible-galaxy from PATH).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export ANSIBLE_COLLECTIONS_PATH="$repo/.collections"
+
+echo "== yamllint"
+yamllint --strict .
+
+echo "== ansible-lint (production profile)"
+ansible-lint --offline --profile production
+
+echo "== hadolint"
+if [ -f Dockerfile ]; then hadolint Dockerfile; fi
+
+echo "== antsibull-changelog lint"
+antsibull-changelog lint
+echo "lint: all checks passed"
