@@ -1,0 +1,159 @@
+"""Release packaging: the galaxy tarball, its install by FQCN, and the execution environment build context.
+
+No container engine here: the EE is checked by `ansible-builder create` (context produced, Dockerfile
+identical to the committed one), by hadolint, and by builder's own dependency introspection.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from collection_package import (
+    REPO_ROOT, build_collection, install_collection, isolated_ansible_env, run_tool, stage_source_tree,
+    tarball_name, venv_tool,
+)
+
+# Files a working tree accumulates that must never ship (each mirrors a .gitignore entry).
+DEVELOPMENT_LEFTOVERS = {
+    ".venv/bin/python": "virtualenv",
+    ".venv/pyvenv.cfg": "virtualenv",
+    "plugins/module_utils/__pycache__/_transport.cpython-311.pyc": "bytecode cache",
+    ".pytest_cache/v/cache/nodeids": "pytest cache",
+    ".ansible/collections/placeholder": "ansible-test/ansible-lint cache",
+    "tests/output/junit/result.xml": "ansible-test output",
+    "inventory/local_cluster.yml": "local simulator inventory",
+    ".clusterops/cluster.json": "local simulator state",
+    "context/Dockerfile": "ansible-builder context",
+    "benchmarks/results/run.json": "benchmark results",
+    "clusterops-groups-0.0.1.tar.gz": "older build",
+}
+FORBIDDEN_TOP_LEVEL = ("tests/", "tools/", ".venv", ".collections", ".pytest_cache", ".ansible/", ".clusterops",
+                       "context/", "benchmarks", ".git/", ".ci/")
+SHIPPED_FILES = ("meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "playbooks/create_group.yml",
+                 "playbooks/delete_group.yml", "playbooks/finish_rollback.yml", "plugins/module_utils/_group_name.py")
+PLAYBOOKS = ("create_group", "delete_group", "finish_rollback")
+BUILDER_INTROSPECT = Path(venv_tool("ansible-builder")).resolve().parent.parent / "lib"
+
+
+def _plant_leftovers(tree: Path) -> None:
+    for relative in DEVELOPMENT_LEFTOVERS:
+        leftover = tree / relative
+        leftover.parent.mkdir(parents=True, exist_ok=True)
+        leftover.write_text("leftover\n", encoding="utf-8")
+    # `make setup` links the checkout into itself: a build that followed it would never end.
+    loop = tree / ".collections" / "ansible_collections" / "clusterops" / "groups"
+    loop.parent.mkdir(parents=True)
+    loop.symlink_to(os.path.join("..", "..", ".."))
+
+
+@pytest.fixture(scope="module")
+def built_tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collection built from a copy of the working tree salted with development leftovers."""
+    tree = stage_source_tree(tmp_path_factory.mktemp("tree") / "groups")
+    _plant_leftovers(tree)
+    return build_collection(tree, tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="module")
+def installed_collections(built_tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    collections_dir = tmp_path_factory.mktemp("clean") / "collections"
+    install_collection(built_tarball, collections_dir)
+    return collections_dir
+
+
+def _tarball_members(tarball: Path) -> list[str]:
+    with tarfile.open(tarball) as archive:
+        return [name[2:] if name.startswith("./") else name for name in archive.getnames()]
+
+
+def test_tarball_leaves_out_tests_state_virtualenvs_and_caches(built_tarball: Path) -> None:
+    members = _tarball_members(built_tarball)
+    shipped_leftovers = [name for name in members if name in DEVELOPMENT_LEFTOVERS or name.startswith(FORBIDDEN_TOP_LEVEL)]
+    caches = [name for name in members if "__pycache__" in name or name.endswith((".pyc", ".tar.gz"))]
+    assert shipped_leftovers == [] and caches == [], "add to galaxy.yml build_ignore: %s" % (shipped_leftovers + caches)
+
+
+def test_tarball_ships_runtime_content(built_tarball: Path) -> None:
+    members = set(_tarball_members(built_tarball))
+    assert [name for name in SHIPPED_FILES if name not in members] == []
+    assert any(name.startswith("roles/group_transaction/") for name in members)
+
+
+def _module_names() -> list[str]:
+    return sorted(path.stem for path in (REPO_ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+
+
+@pytest.mark.parametrize("module", _module_names() or ["group"])
+def test_installed_module_is_documented_by_fqcn(installed_collections: Path, module: str, tmp_path: Path) -> None:
+    fqcn = "clusterops.groups.%s" % module
+    result = run_tool([venv_tool("ansible-doc"), "--json", "-t", "module", fqcn], tmp_path, isolated_ansible_env(installed_collections))
+    assert result.returncode == 0, result.stderr
+    # ansible-doc exits 0 with a warning and `{}` for a module it cannot find: check the document itself
+    documentation = json.loads(result.stdout).get(fqcn, {}).get("doc", {})
+    assert documentation.get("description"), "ansible-doc found no documentation for %s: %s" % (fqcn, result.stderr)
+
+
+@pytest.mark.parametrize("playbook", ["clusterops.groups.%s" % name for name in PLAYBOOKS]
+                         + sorted(str(path) for path in (REPO_ROOT / "extras" / "awx" / "project").glob("*.yml")))
+def test_installed_playbook_resolves_by_fqcn(installed_collections: Path, playbook: str, tmp_path: Path) -> None:
+    result = run_tool([venv_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", playbook],
+                      tmp_path, isolated_ansible_env(installed_collections))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_builder_finds_the_collection_python_requirements(installed_collections: Path, tmp_path: Path) -> None:
+    introspect = next(BUILDER_INTROSPECT.glob("python3*/site-packages/ansible_builder/_target_scripts/introspect.py"))
+    result = run_tool([venv_tool("python"), str(introspect), "introspect", str(installed_collections)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = yaml.safe_load(result.stdout)["python"]
+    requirements = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    expected = [line.strip() for line in requirements if line.strip() and not line.startswith("#")]
+    assert [entry.split("#")[0].strip() for entry in found] == expected
+
+
+@pytest.fixture(scope="module")
+def builder_context(built_tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`ansible-builder create` from execution-environment.yml, with the built tarball beside it as in a release."""
+    workdir = tmp_path_factory.mktemp("ee")
+    shutil.copy2(REPO_ROOT / "execution-environment.yml", workdir)
+    shutil.copy2(built_tarball, workdir)
+    result = run_tool([venv_tool("ansible-builder"), "create", "-f", "execution-environment.yml", "-c", "context",
+                       "--output-filename", "Dockerfile"], workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir / "context"
+
+
+def test_committed_dockerfile_is_what_builder_generates(builder_context: Path) -> None:
+    generated = (builder_context / "Dockerfile").read_text(encoding="utf-8")
+    committed = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert committed == generated, (
+        "Dockerfile drifted from execution-environment.yml; regenerate it (docs/awx.md): "
+        "ansible-builder create -f execution-environment.yml -c context --output-filename Dockerfile && cp context/Dockerfile ."
+    )
+
+
+def test_builder_context_installs_this_version_of_the_collection(builder_context: Path) -> None:
+    assert (builder_context / "_build" / "collections" / tarball_name()).is_file()
+    galaxy_requirements = yaml.safe_load((builder_context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
+    assert galaxy_requirements["collections"] == [{"name": "collections/" + tarball_name(), "type": "file"}], (
+        "execution-environment.yml must install the tarball of galaxy.yml's version"
+    )
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    # cwd = repo root so hadolint reads .hadolint.yaml, as `tools/lint.sh` does
+    result = run_tool([venv_tool("hadolint"), "Dockerfile"], REPO_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_runs_as_a_numeric_non_root_user() -> None:
+    # stands in for hadolint DL3002/DL3066, which .hadolint.yaml ignores for builder's intermediate stages
+    users = re.findall(r"^USER\s+(\S+)\s*$", (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert users and users[-1].isdigit() and users[-1] != "0"
