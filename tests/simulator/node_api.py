@@ -1,0 +1,163 @@
+"""The documented node API (create, delete, read) as one node answers it under its profile."""
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import html
+import json
+import urllib.parse
+from email.message import Message
+from http import HTTPStatus
+
+from .node import Node
+from .profiles import NodeProfile
+
+COLLECTION_PATHS = ("/v1/group/", "/v1/group")
+ITEM_PREFIX = "/v1/group/"
+EXISTS_MESSAGE = "Bad request. Perhaps the object exists."
+
+
+@dataclasses.dataclass
+class ApiRequest:
+    method: str
+    path: str  # node-relative, raw (still URL-encoded), query included
+    headers: Message
+    body: bytes
+    prefix: str = ""  # "/node7" in the prefix layout, for redirect locations
+
+
+@dataclasses.dataclass
+class ApiResponse:
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def json_response(status: int, payload: object) -> ApiResponse:
+    return ApiResponse(status, json.dumps(payload).encode(), "application/json")
+
+
+def error_response(profile: NodeProfile, status: int, message: str | None = None) -> ApiResponse:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    text = message or reason
+    if profile.error_body == "json_error":
+        return json_response(status, {"error": text})
+    if profile.error_body == "json_message":
+        return json_response(status, {"message": text})
+    if profile.error_body == "html":
+        page = (f"<!DOCTYPE html><html><head><title>{status} {reason}</title></head>"
+                f"<body><h1>{status} {reason}</h1><p>{html.escape(text)}</p></body></html>")
+        return ApiResponse(status, page.encode(), "text/html; charset=utf-8")
+    return ApiResponse(status)
+
+
+def serve(node: Node, request: ApiRequest) -> ApiResponse:
+    """Answer one request normally (auth, routing, state change). Faults are applied by the caller."""
+    profile = node.profile
+    if not _authorized(node.token, request.headers.get("Authorization")):
+        response = error_response(profile, 401, "missing or wrong bearer token")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    path = urllib.parse.urlsplit(request.path).path
+    if path in COLLECTION_PATHS:
+        return _serve_collection(node, request)
+    if path.startswith(ITEM_PREFIX):
+        return _serve_item(node, request, path[len(ITEM_PREFIX):])
+    return error_response(profile, 404)
+
+
+def _authorized(token: str | None, header: str | None) -> bool:
+    if token is None:
+        return True
+    expected = f"Bearer {token}".encode()
+    return header is not None and hmac.compare_digest(header.encode("utf-8", "replace"), expected)
+
+
+def _serve_collection(node: Node, request: ApiRequest) -> ApiResponse:
+    profile = node.profile
+    if request.method not in ("POST", "DELETE"):
+        return error_response(profile, 405)
+    if profile.require_json_content_type and not _is_json(request.headers.get("Content-Type")):
+        return error_response(profile, profile.json_content_type_status, "Content-Type must be application/json")
+    group_id = _group_id_from_body(request.body)
+    if group_id is None:
+        return error_response(profile, 400, "body must be a JSON object with a string groupId")
+    if request.method == "POST":
+        return _create(node, group_id)
+    return _delete(node, group_id)
+
+
+def _is_json(content_type: str | None) -> bool:
+    return content_type is not None and content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _group_id_from_body(body: bytes) -> str | None:
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    group_id = payload.get("groupId")
+    if not isinstance(group_id, str) or not group_id:
+        return None
+    return group_id
+
+
+def _create(node: Node, group_id: str) -> ApiResponse:
+    with node.lock:
+        if group_id in node.groups:
+            return error_response(node.profile, 400, EXISTS_MESSAGE)
+        node.groups.add(group_id)
+    return json_response(201, {"groupId": group_id})
+
+
+def _delete(node: Node, group_id: str) -> ApiResponse:
+    with node.lock:
+        existed = group_id in node.groups
+        node.groups.discard(group_id)
+    if existed or node.profile.delete_absent_status == 200:
+        return json_response(200, {"groupId": group_id})
+    return error_response(node.profile, 404)
+
+
+def _serve_item(node: Node, request: ApiRequest, raw_rest: str) -> ApiResponse:
+    profile = node.profile
+    has_slash = raw_rest.endswith("/")
+    raw_id = raw_rest[:-1] if has_slash else raw_rest
+    if not raw_id or "/" in raw_id:
+        return error_response(profile, 404)
+    if request.method != "GET":
+        return error_response(profile, 405)
+    if has_slash != profile.trailing_slash:
+        return _redirect(profile, request, raw_id)
+    try:
+        group_id = urllib.parse.unquote(raw_id, errors="strict")
+    except UnicodeDecodeError:
+        return error_response(profile, 404)
+    with node.lock:
+        exists = group_id in node.groups
+    if not exists:
+        return error_response(profile, 404)
+    return _group_body(node, group_id)
+
+
+def _redirect(profile: NodeProfile, request: ApiRequest, raw_id: str) -> ApiResponse:
+    location = f"{request.prefix}{ITEM_PREFIX}{raw_id}{'/' if profile.trailing_slash else ''}"
+    query = urllib.parse.urlsplit(request.path).query
+    if query:
+        location += f"?{query}"
+    return ApiResponse(profile.effective_redirect_status, headers={"Location": location})
+
+
+def _group_body(node: Node, group_id: str) -> ApiResponse:
+    if node.profile.get_body == "empty":
+        return ApiResponse(200)
+    payload = {"groupId": group_id}
+    if node.profile.get_body == "extra":
+        payload["nodeId"] = node.name
+    return json_response(200, payload)
