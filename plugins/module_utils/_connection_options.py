@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options shared by every module that talks to a node: argspec, validation, client factory.
+
+Documented once in plugins/doc_fragments/connection.py.
+"""
+from __future__ import annotations
+
+import math
+import os
+import typing as t
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import GROUP_COLLECTION_PATH, NodeClient, url_without_userinfo
+
+TOKEN_ENV_VAR = "CLUSTEROPS_API_TOKEN"
+MAX_TIMEOUT_SECONDS = 3600.0
+MAX_RETRIES = 100
+MAX_BACKOFF_SECONDS = 3600.0
+CONNECTION_OPTION_NAMES = ("api_url", "api_token", "validate_certs", "ca_path", "timeout", "retries", "backoff_base", "backoff_max")
+
+
+def connection_argument_spec() -> dict[str, dict[str, t.Any]]:
+    """A fresh copy of the shared argspec (callers may extend it)."""
+    return {
+        "api_url": {"type": "str", "required": True},
+        "api_token": {"type": "str", "no_log": True, "fallback": (env_fallback, [TOKEN_ENV_VAR])},
+        "validate_certs": {"type": "bool", "default": True},
+        "ca_path": {"type": "path"},
+        "timeout": {"type": "float", "default": 10.0},
+        "retries": {"type": "int", "default": 3},
+        "backoff_base": {"type": "float", "default": 0.5},
+        "backoff_max": {"type": "float", "default": 8.0},
+    }
+
+
+def validate_connection_options(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Return the connection options, checked and normalized; raise InvalidInput on the first problem."""
+    backoff_base = _number(params, "backoff_base", 0.5, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
+    return {
+        "api_url": validate_api_url(params.get("api_url")),
+        "api_token": _token(params.get("api_token")),
+        "validate_certs": _boolean(params, "validate_certs", True),
+        "ca_path": _ca_path(params.get("ca_path")),
+        "timeout": _number(params, "timeout", 10.0, minimum=0.0, maximum=MAX_TIMEOUT_SECONDS, exclusive_minimum=True),
+        "retries": _retries(params.get("retries", 3)),
+        "backoff_base": backoff_base,
+        "backoff_max": _number(params, "backoff_max", 8.0, minimum=backoff_base, maximum=MAX_BACKOFF_SECONDS),
+    }
+
+
+def build_client(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None) -> NodeClient:
+    """Validate the connection options in ``params`` and return a client for that node."""
+    return NodeClient(sleep=sleep, **validate_connection_options(params))
+
+
+def validate_api_url(url: object) -> str:
+    """A node base URL: http(s), a host, optional port and path prefix; no credentials, query or fragment."""
+    if not isinstance(url, str) or not url:
+        raise InvalidInput("api_url is required: the node's base URL, e.g. http://node1.example.com or https://node1:8443/prefix",
+                           option="api_url")
+    shown = url_without_userinfo(url)
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        raise InvalidInput("api_url %r contains whitespace or control characters" % shown, option="api_url")
+    if "://" not in url:
+        raise InvalidInput("api_url %r has no scheme: write http://%s or https://%s" % (shown, shown, shown), option="api_url")
+    parts = urlsplit(url)
+    _check_url_parts(parts, url, shown)
+    return url.rstrip("/")
+
+
+def _check_url_parts(parts: t.Any, url: str, shown: str) -> None:
+    def refuse(problem: str) -> t.NoReturn:
+        raise InvalidInput("api_url %r %s" % (shown, problem), option="api_url")
+
+    if parts.scheme.lower() not in ("http", "https"):
+        refuse("has scheme %r: use http:// or https://" % parts.scheme)
+    if "@" in parts.netloc:
+        refuse("contains credentials: remove user:password@ and pass the token in api_token (or %s)" % TOKEN_ENV_VAR)
+    if not parts.hostname:
+        refuse("has no host")
+    try:
+        port = parts.port
+    except ValueError:
+        refuse("has an invalid port: use a number from 1 to 65535")
+    if port == 0:
+        refuse("has an invalid port: use a number from 1 to 65535")
+    if "?" in url or "#" in url:
+        refuse("must not contain a query (?) or fragment (#)")
+    if parts.path.rstrip("/").endswith(GROUP_COLLECTION_PATH.rstrip("/")):
+        refuse("ends with %s: give the node's base URL, the module adds the API path" % GROUP_COLLECTION_PATH.rstrip("/"))
+
+
+def _token(token: object) -> str | None:
+    if token is None or token == "":
+        return None
+    # never echo the token: say only what kind of problem it has
+    if not isinstance(token, str) or any(not 33 <= ord(character) <= 126 for character in token):
+        raise InvalidInput("api_token must be printable ASCII without spaces or line breaks (value not shown)", option="api_token")
+    return token
+
+
+def _ca_path(ca_path: object) -> str | None:
+    if ca_path in (None, ""):
+        return None
+    if not isinstance(ca_path, str) or not os.path.exists(ca_path):
+        raise InvalidInput("ca_path %r does not exist: give a PEM CA bundle file or a hashed CA directory" % (ca_path,), option="ca_path")
+    return ca_path
+
+
+def _boolean(params: dict[str, t.Any], option: str, default: bool) -> bool:
+    value = params.get(option, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidInput("%s must be true or false, got %r" % (option, value), option=option)
+    return value
+
+
+def _retries(value: object) -> int:
+    if value is None:
+        return 3
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
+        raise InvalidInput("retries must be an integer from 0 to %d, got %r" % (MAX_RETRIES, value), option="retries")
+    return value
+
+
+def _number(params: dict[str, t.Any], option: str, default: float, minimum: float, maximum: float,
+            exclusive_minimum: bool = False) -> float:
+    value = params.get(option)
+    if value is None:
+        value = default
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if valid:
+        valid = (value > minimum if exclusive_minimum else value >= minimum) and value <= maximum
+    if not valid:
+        bound = "greater than" if exclusive_minimum else "at least"
+        raise InvalidInput("%s must be a number %s %s and at most %s (seconds), got %r" % (option, bound, minimum, maximum, value),
+                           option=option)
+    return float(value)

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The durable run record: one JSON file per node, written atomically *before* that node's first write.
+
+Layout: ``<record_dir>/<run_id>/nodes/<node>.json`` and ``<record_dir>/<run_id>/run.json``.
+One file per node keeps many forks safe without locks. A node file keeps the state the node had before
+the run (``existed_before`` of the FIRST intent) even when later steps of the same run (a rollback)
+record their own intents: those go to ``steps``. Never stores a token or URL userinfo.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import tempfile
+import typing as t
+from urllib.parse import quote
+
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput, RunRecordError
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import url_without_userinfo
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
+RUN_ID_RULE = "1-128 characters of A-Z a-z 0-9 . _ - (not '.' or '..')"
+NODE_NAME_MAX_LENGTH = 200
+NODES_DIR = "nodes"
+RUN_FILE = "run.json"
+_SECRET_KEYS = frozenset(("api_token", "invocation", "token"))
+
+
+def validate_run_id(run_id: object) -> str:
+    if not isinstance(run_id, str) or not re.fullmatch(RUN_ID_PATTERN, run_id) or run_id in (".", ".."):
+        raise InvalidInput("invalid run_id %r: a run_id is %s" % (run_id, RUN_ID_RULE), option="run_id")
+    return run_id
+
+
+def validate_node_name(node: object) -> str:
+    if not isinstance(node, str) or not node or len(node) > NODE_NAME_MAX_LENGTH or "\x00" in node:
+        raise InvalidInput("invalid node %r: a node name is a non-empty string of at most %d characters" % (node, NODE_NAME_MAX_LENGTH),
+                           option="node")
+    return node
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def _without_secrets(data: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {key: value for key, value in data.items() if key not in _SECRET_KEYS}
+
+
+class RunRecord:
+    """The record of one run; every method raises RunRecordError (a ClusterOpsError) on I/O failure."""
+
+    def __init__(self, record_dir: str, run_id: str) -> None:
+        self.record_dir = os.path.abspath(os.path.expanduser(record_dir))
+        self.run_id = validate_run_id(run_id)
+        self.run_dir = os.path.join(self.record_dir, self.run_id)
+
+    def node_path(self, node: str) -> str:
+        # quote: inventory names may hold '/' or ':'; ordinary host names stay readable
+        return os.path.join(self.run_dir, NODES_DIR, quote(validate_node_name(node), safe="") + ".json")
+
+    def record_node_intent(self, node: str, api_url: str, group: str, operation: str, existed_before: bool | None) -> None:
+        """Write down, before the first write to ``node``, what is about to happen and the state before it."""
+        step = {"phase": "intent", "operation": operation, "existed_before": existed_before, "at": _now()}
+        record = self.load_node(node) or {
+            "node": node, "run_id": self.run_id, "api_url": url_without_userinfo(api_url), "group": group,
+            "operation": operation, "existed_before": existed_before, "outcome": None, "steps": [],
+        }
+        record["steps"].append(step)
+        record["phase"] = "intent"
+        record["updated_at"] = step["at"]
+        self._write_json(self.node_path(node), record)
+
+    def record_node_outcome(self, node: str, outcome: dict[str, t.Any]) -> None:
+        """Store the result of the latest step on ``node`` (the module's result fields)."""
+        record = self.load_node(node) or {"node": node, "run_id": self.run_id, "outcome": None, "steps": []}
+        record["outcome"] = _without_secrets(outcome)
+        record["phase"] = "outcome"
+        record["updated_at"] = _now()
+        record["steps"].append({"phase": "outcome", "changed": outcome.get("changed"), "exists": outcome.get("exists"),
+                                "failed": bool(outcome.get("failed")), "at": record["updated_at"]})
+        self._write_json(self.node_path(node), record)
+
+    def record_run_outcome(self, outcome: dict[str, t.Any]) -> None:
+        data = dict(_without_secrets(outcome), run_id=self.run_id, updated_at=_now())
+        self._write_json(os.path.join(self.run_dir, RUN_FILE), data)
+
+    def load_node(self, node: str) -> dict[str, t.Any] | None:
+        return self._read_json(self.node_path(node))
+
+    def load(self) -> dict[str, t.Any]:
+        """``{"run_id", "run": dict or None, "nodes": {node: record}}``."""
+        nodes: dict[str, t.Any] = {}
+        nodes_dir = os.path.join(self.run_dir, NODES_DIR)
+        for file_name in sorted(_list_dir(nodes_dir)):
+            if file_name.endswith(".json"):
+                record = self._read_json(os.path.join(nodes_dir, file_name)) or {}
+                nodes[record.get("node", file_name[:-len(".json")])] = record
+        return {"run_id": self.run_id, "run": self._read_json(os.path.join(self.run_dir, RUN_FILE)), "nodes": nodes}
+
+    def _read_json(self, path: str) -> dict[str, t.Any] | None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise RunRecordError("cannot read run record %s: %s" % (path, error), record_path=path) from error
+
+    def _write_json(self, path: str, data: dict[str, t.Any]) -> None:
+        directory = os.path.dirname(path)
+        try:
+            for private_dir in (self.record_dir, self.run_dir, directory):
+                os.makedirs(private_dir, mode=0o700, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")  # mode 0600
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(data, stream, indent=2, sort_keys=True)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                _remove_quietly(temporary)
+                raise
+        except OSError as error:
+            raise RunRecordError("cannot write run record %s: %s" % (path, error.strerror or error),
+                                 record_path=path) from error
+
+
+def list_runs(record_dir: str) -> list[str]:
+    """Run ids recorded under ``record_dir`` (sorted); [] when it does not exist."""
+    root = os.path.abspath(os.path.expanduser(record_dir))
+    return sorted(name for name in _list_dir(root)
+                  if re.fullmatch(RUN_ID_PATTERN, name) and name not in (".", "..") and os.path.isdir(os.path.join(root, name)))
+
+
+def _list_dir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise RunRecordError("cannot list run record directory %s: %s" % (path, error), record_path=path) from error
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP transport and retry policy for one node: one requests Session, timeouts, backoff, classification.
+
+Every request's outcome is classified from its status code (never its body) into one of:
+``ok`` (conclusive), ``decide`` (only a GET can tell what happened), ``ambiguous`` (the request may or may
+not have been applied: retry, after a GET for writes), ``hard`` (no retry can help), ``redirect`` (GET only).
+"""
+from __future__ import annotations
+
+import random
+import time
+import traceback
+import typing as t
+from dataclasses import dataclass, field
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import NodeRequestFailed, NodeUnavailable, one_line
+
+try:
+    import requests
+    from requests import exceptions as requests_errors
+    from urllib3.exceptions import HTTPError as Urllib3Error
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+
+OK = "ok"
+DECIDE = "decide"
+AMBIGUOUS = "ambiguous"
+HARD = "hard"
+REDIRECT = "redirect"
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_REDIRECTS = 5
+GROUP_COLLECTION_PATH = "/v1/group/"
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+REDACTED = "<redacted>"
+
+# Tests replace this (monkeypatch) or pass sleep= so that they never sleep for real.
+DEFAULT_SLEEP: t.Callable[[float], None] = time.sleep
+
+
+def classify_status(method: str, status: int) -> str:
+    """Classify one HTTP status for ``method``; the comments say why each class is (not) retried."""
+    if 200 <= status < 300:
+        return OK
+    if method == "GET" and status == 404:
+        return OK  # conclusive: the group does not exist
+    if method == "POST" and status in (400, 409):
+        return DECIDE  # documented "Perhaps the object exists" (409: the same said plainly); 400 is also "bad body"
+    if method == "DELETE" and status == 404:
+        return DECIDE  # delete of an absent group is unspecified: 404 may mean "already absent"
+    if status >= 500:
+        return AMBIGUOUS  # "500 for unknown reasons": a write may have been applied before it failed
+    if status in (408, 429):
+        return AMBIGUOUS  # request timeout / rate limit: transient, and a GET settles whether a write landed
+    if 300 <= status < 400:
+        return REDIRECT if method == "GET" else HARD  # never replay a write to another URL blindly
+    return HARD  # 401/403 (token), 415/422 (body refused), other 4xx: the same request will fail again
+
+
+def url_without_userinfo(url: str) -> str:
+    """The URL as it may appear in messages and records: credentials in the netloc removed."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def backoff_delay(retry_index: int, base: float, cap: float, rng: t.Callable[[], float]) -> float:
+    """Exponential backoff with a cap and full jitter: uniform in [0, min(cap, base * 2**retry_index))."""
+    ceiling = min(cap, base * (2.0 ** min(retry_index, 64)))
+    return rng() * ceiling
+
+
+@dataclass
+class Reply:
+    """One HTTP exchange (or the failure to have one), as recorded in ``history``."""
+
+    method: str
+    path: str
+    status: int | None
+    outcome: str
+    error: str | None = None
+    location: str | None = None
+    body_excerpt: str = ""
+
+    def history_entry(self) -> dict[str, t.Any]:
+        return {"method": self.method, "path": self.path, "status": self.status, "outcome": self.outcome, "error": self.error}
+
+    def reason(self) -> str:
+        """What went wrong, for a message: the transport error, else the status with a body excerpt."""
+        if self.error:
+            return self.error
+        return "HTTP %s %s" % (self.status, self.body_excerpt) if self.body_excerpt else "HTTP %s" % self.status
+
+
+@dataclass
+class NodeClient:
+    """A client for one node's group API; ``history`` lists every request sent (no headers, no token)."""
+
+    api_url: str
+    api_token: str | None = None
+    validate_certs: bool = True
+    ca_path: str | None = None
+    timeout: float = 10.0
+    retries: int = 3
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    sleep: t.Callable[[float], None] | None = None
+    rng: t.Callable[[], float] = random.random
+    session: t.Any = None
+    history: list[dict[str, t.Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.api_url = self.api_url.rstrip("/")
+        self.node_url = url_without_userinfo(self.api_url)
+        self._item_path_has_slash = True
+        if self.sleep is None:
+            self.sleep = DEFAULT_SLEEP
+        if self.session is None:
+            self.session = _new_session(self.api_token, self.validate_certs, self.ca_path)
+
+    @property
+    def request_count(self) -> int:
+        return len(self.history)
+
+    @property
+    def max_attempts(self) -> int:
+        return 1 + self.retries
+
+    def collection_url(self) -> str:
+        return self.api_url + GROUP_COLLECTION_PATH
+
+    def item_url(self, name: str) -> str:
+        # quote everything: the name rule keeps ids safe already, this is defence in depth
+        item = self.collection_url() + quote(name, safe="")
+        return item + "/" if self._item_path_has_slash else item
+
+    def pause(self, retry_index: int) -> None:
+        """Sleep before retry number ``retry_index`` (0 = first retry)."""
+        self.sleep(backoff_delay(retry_index, self.backoff_base, self.backoff_max, self.rng))
+
+    def read_group_status(self, name: str, group: str | None = None) -> Reply:
+        """GET the group with retries; return the conclusive reply (200 or 404) or raise."""
+        reply = None
+        for attempt in range(self.max_attempts):
+            if attempt:
+                self.pause(attempt - 1)
+            reply = self._get_following_redirects(self.item_url(name))
+            if reply.outcome == OK:
+                return reply
+            if reply.outcome == HARD:
+                raise NodeRequestFailed(self.node_url, "GET", reply.path, reply.status, reply.reason(), group=group)
+        raise NodeUnavailable(self.node_url, "GET", reply.path, self.max_attempts, reply.reason(), group=group)
+
+    def send_write(self, method: str, name: str) -> Reply:
+        """One POST or DELETE of ``{"groupId": name}`` without retry: the caller resolves what it did."""
+        return self._send_once(method, self.collection_url(), {"groupId": name})
+
+    def _get_following_redirects(self, url: str) -> Reply:
+        for _hop in range(MAX_REDIRECTS + 1):
+            reply = self._send_once("GET", url)
+            if reply.outcome != REDIRECT:
+                return reply
+            target = urljoin(url, reply.location or "")
+            refusal = _redirect_refusal(url, target, reply.location)
+            if refusal:
+                return Reply("GET", reply.path, reply.status, HARD, error=refusal)
+            self._learn_slash_convention(url, target)
+            url = target
+        return Reply("GET", reply.path, reply.status, HARD, error="too many redirects (more than %d)" % MAX_REDIRECTS)
+
+    def _learn_slash_convention(self, url: str, target: str) -> None:
+        source_path, target_path = urlsplit(url).path, urlsplit(target).path
+        if source_path.rstrip("/") == target_path.rstrip("/") and source_path != target_path:
+            self._item_path_has_slash = target_path.endswith("/")
+
+    def _send_once(self, method: str, url: str, body: dict[str, t.Any] | None = None) -> Reply:
+        path = urlsplit(url).path
+        try:
+            response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(self.timeout, self.timeout),
+                                            allow_redirects=False, stream=True)
+        except Exception as error:  # pylint: disable=broad-exception-caught
+            reply = Reply(method, path, None, _classify_exception(error), error=self._redact(_describe_exception(error, self.timeout)))
+        else:
+            reply = self._reply_from_response(method, path, response)
+        self.history.append(reply.history_entry())
+        return reply
+
+    def _reply_from_response(self, method: str, path: str, response: t.Any) -> Reply:
+        outcome = classify_status(method, response.status_code)
+        excerpt = "" if outcome == OK else self._redact(one_line(_read_bounded(response).decode("utf-8", "replace")))
+        response.close()
+        error = None if outcome in (OK, REDIRECT) else "HTTP %d" % response.status_code
+        if outcome == HARD and 300 <= response.status_code < 400:
+            error = "HTTP %d redirect on %s refused: a write is never replayed to another URL" % (response.status_code, method)
+        return Reply(method, path, response.status_code, outcome, error=error, location=response.headers.get("Location"),
+                     body_excerpt=excerpt)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.api_token, REDACTED) if self.api_token else text
+
+
+def _redirect_refusal(url: str, target: str, location: str | None) -> str | None:
+    if not location:
+        return "redirect without a Location header"
+    source, destination = urlsplit(url), urlsplit(target)
+    if (source.scheme, source.netloc) != (destination.scheme, destination.netloc):
+        return "redirect to another origin (%s) refused; set api_url to the node's real address" % url_without_userinfo(target)
+    return None
+
+
+def _new_session(api_token: str | None, validate_certs: bool, ca_path: str | None) -> t.Any:
+    session = requests.Session()
+    session.verify = (ca_path or True) if validate_certs else False
+    if api_token:
+        # an auth callable (not a default header) so that requests never replaces it with .netrc credentials
+        session.auth = _bearer_auth(api_token)
+    return session
+
+
+def _bearer_auth(api_token: str) -> t.Callable[[t.Any], t.Any]:
+    def add_bearer_header(prepared_request: t.Any) -> t.Any:
+        prepared_request.headers["Authorization"] = "Bearer " + api_token
+        return prepared_request
+    return add_bearer_header
+
+
+def _read_bounded(response: t.Any) -> bytes:
+    """Read at most MAX_BODY_BYTES: a huge or endless body must not eat memory (and decides nothing)."""
+    try:
+        return response.raw.read(MAX_BODY_BYTES, decode_content=True) or b""
+    except (Urllib3Error, OSError, ValueError):
+        return b""
+
+
+def _classify_exception(error: BaseException) -> str:
+    if isinstance(error, requests_errors.SSLError):
+        return HARD  # certificate problems do not heal with retries
+    if isinstance(error, (requests_errors.InvalidURL, requests_errors.InvalidHeader, requests_errors.InvalidSchema,
+                          requests_errors.MissingSchema)):
+        return HARD
+    # timeouts, resets, closed connections, truncated responses: the request may have been applied
+    return AMBIGUOUS
+
+
+def _describe_exception(error: BaseException, timeout: float) -> str:
+    if isinstance(error, requests_errors.SSLError):
+        return "TLS verification failed (set ca_path to the node's CA bundle): %s" % one_line(error, 160)
+    if isinstance(error, requests_errors.Timeout):
+        return "timed out after %ss (%s)" % (timeout, type(error).__name__)
+    text = str(error)
+    for symptom in ("Connection refused", "Connection reset", "RemoteDisconnected", "Connection aborted",
+                    "Name or service not known", "No route to host", "IncompleteRead", "ProtocolError"):
+        if symptom in text:
+            return "%s: %s" % (type(error).__name__, symptom)
+    return "%s: %s" % (type(error).__name__, one_line(text, 160))

@@ -1,0 +1,222 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: group
+short_description: Make a group present or absent on one cluster node, exactly once
+version_added: 0.1.0
+description:
+  - Reads the group on one node through the node's REST API and creates (C(POST /v1/group/)) or deletes
+    (C(DELETE /v1/group/)) it only when needed.
+  - The node API is unreliable. A write answered by HTTP 5xx, a timeout or a reset is resolved with a GET before it is
+    retried, so a write that was applied although it was reported failed counts as this run's change
+    (RV(changed=true)) and is never repeated blindly.
+  - A failure says plainly whether the node's final state is known (RV(state_known)) and whether a write was sent
+    (RV(write_attempted)), so a playbook can roll back exactly what this run changed.
+  - With O(record_dir) and O(run_id), the node's prior state is written to a durable record before the first write.
+  - One inventory host is one node; the module runs on the controller.
+author:
+  - clusterops maintainers
+extends_documentation_fragment:
+  - clusterops.groups.connection
+options:
+  name:
+    description:
+      - The group id. 1-128 characters of C(A-Z a-z 0-9 . _ -), starting with a letter or digit.
+      - Must be a string; a YAML number, boolean, list or null is refused rather than converted (quote it).
+    type: raw
+    required: true
+    aliases: [group]
+  state:
+    description:
+      - V(present) creates the group if it is missing; V(absent) deletes it if it exists.
+    type: str
+    choices: [present, absent]
+    default: present
+  record_dir:
+    description:
+      - Directory of durable run records. When set (with O(run_id)), the module writes
+        C(<record_dir>/<run_id>/nodes/<node>.json) before its first write to the node and updates it with the outcome.
+      - Nothing is recorded when no write is needed.
+    type: path
+  run_id:
+    description:
+      - Identifier of the run in O(record_dir); 1-128 characters of C(A-Z a-z 0-9 . _ -). Required with O(record_dir).
+    type: str
+  node:
+    description:
+      - Name of the node in the run record, usually C({{ inventory_hostname }}).
+      - Defaults to the host, port and path of O(api_url).
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Sends only GET requests and reports what it would do.
+  diff_mode:
+    support: full
+    description: Shows whether the group exists before and after.
+  action_group:
+    support: full
+    membership:
+      - clusterops.groups.cluster
+notes:
+  - Idempotent per node. Deleting an absent group or creating an existing one reports RV(changed=false).
+  - Decisions use HTTP status codes only, never response bodies.
+seealso:
+  - module: clusterops.groups.group_info
+"""
+
+EXAMPLES = r"""
+- name: Create group analytics on every node (one inventory host per node)
+  clusterops.groups.group:
+    name: analytics
+    state: present
+    api_url: "https://{{ inventory_hostname }}:8443"
+    ca_path: /etc/pki/clusterops/ca.pem
+  delegate_to: localhost
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+
+- name: Set the connection options once for both modules
+  module_defaults:
+    group/clusterops.groups.cluster:
+      api_url: "http://{{ inventory_hostname }}"
+      timeout: 5
+      retries: 5
+  block:
+    - name: Delete group analytics, recording the prior state first
+      clusterops.groups.group:
+        name: analytics
+        state: absent
+        record_dir: /var/lib/clusterops/runs
+        run_id: "{{ clusterops_run_id }}"
+        node: "{{ inventory_hostname }}"
+      register: clusterops_group_result
+"""
+
+RETURN = r"""
+changed:
+  description: This run changed the node (including a write of ours that was reported failed but was applied).
+  returned: always
+  type: bool
+group:
+  description: The group id.
+  returned: always
+  type: raw
+  sample: analytics
+state:
+  description: The requested state.
+  returned: always
+  type: str
+  sample: present
+action:
+  description: What the module did (or in check mode would do) - V(create), V(delete) or V(none).
+  returned: always
+  type: str
+  sample: create
+existed_before:
+  description: Whether the group existed before this run; V(null) when the first read never succeeded.
+  returned: always
+  type: bool
+  sample: false
+exists:
+  description:
+    - Whether the group exists at the end; V(null) when the final state could not be established.
+    - In check mode, the state the write would produce.
+  returned: always
+  type: bool
+  sample: true
+state_known:
+  description: False when RV(exists) is V(null); treat the node conservatively then.
+  returned: always
+  type: bool
+  sample: true
+write_attempted:
+  description: A POST or DELETE was sent, so the node may have changed even if the module failed.
+  returned: always
+  type: bool
+  sample: true
+requests:
+  description: Number of HTTP requests sent (at most (retries + 1) * (retries + 3), plus redirect hops).
+  returned: always
+  type: int
+  sample: 2
+history:
+  description: One entry per HTTP request, in order; no headers, no token.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    method:
+      description: HTTP method.
+      type: str
+      sample: GET
+    path:
+      description: Request path (URL-encoded group id).
+      type: str
+      sample: /v1/group/analytics/
+    status:
+      description: HTTP status, or V(null) when no response arrived.
+      type: int
+      sample: 404
+    outcome:
+      description: V(ok), V(decide) (only a GET can tell), V(ambiguous) (retried), V(hard) (not retried) or V(redirect).
+      type: str
+      sample: ok
+    error:
+      description: Transport error or status summary, V(null) when conclusive.
+      type: str
+      sample: "timed out after 10.0s (ReadTimeout)"
+diff:
+  description: Whether the group exists before and after.
+  returned: always
+  type: dict
+  sample: {"before": {"exists": false}, "after": {"exists": true}}
+msg:
+  description: One line saying what happened, or what failed and what to do.
+  returned: always
+  type: str
+  sample: "group 'analytics' created on http://node1.example.com"
+error_kind:
+  description: On failure, V(invalid_input), V(node_request_failed), V(node_unavailable), V(state_unknown) or V(run_record).
+  returned: failure
+  type: str
+  sample: node_unavailable
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ..module_utils._connection_options import connection_argument_spec
+from ..module_utils._errors import ClusterOpsError
+from ..module_utils._group_state import run_group_task
+from ..module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+
+
+def argument_spec() -> dict:
+    spec = connection_argument_spec()
+    spec.update(
+        name={"type": "raw", "required": True, "aliases": ["group"]},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        record_dir={"type": "path"},
+        run_id={"type": "str"},
+        node={"type": "str"},
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, required_together=[("record_dir", "run_id")])
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        result = run_group_task(module.params, check_mode=module.check_mode)
+    except ClusterOpsError as error:
+        module.fail_json(**error.to_result())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
