@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that bring the transaction policy (module_utils/_transaction.py) to the group_transaction role.
+
+Each filter is documented in the plugins/filter/<filter name>.yml file next to this one.
+"""
+from __future__ import annotations
+
+import os
+import typing as t
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
+from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
+
+
+def group_name_error(value: object) -> str:
+    """Empty when ``value`` is a valid group name, else the sentence that says what is wrong."""
+    if value is None or value == "":
+        return "the group name is missing: pass it with -e group=<name> (%s)" % GROUP_NAME_RULE
+    try:
+        validate_group_name(value)
+    except ClusterOpsError as error:
+        return error.msg
+    return ""
+
+
+def host_results(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any], variable: str) -> dict[str, t.Any]:
+    """``{host: hostvars[host][variable]}``, ``None`` for a host that never registered it (unreachable)."""
+    results: dict[str, t.Any] = {}
+    for host in hosts:
+        host_variables = hostvars.get(host) or {}
+        results[host] = host_variables.get(variable) if variable in host_variables else None
+    return results
+
+
+def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
+    """The durable record of a run (``RunRecord.load()``), empty when no write was ever attempted."""
+    empty: dict[str, t.Any] = {"run_id": run_id, "run": None, "nodes": {}}
+    if not run_id:
+        raise AnsibleFilterError("run_record needs a run id")
+    directory = os.path.expanduser(str(record_dir))
+    try:
+        record = RunRecord(directory, str(run_id))
+        if not os.path.isdir(os.path.join(directory, str(run_id))):
+            return empty
+        return dict(record.load())
+    except ClusterOpsError as error:
+        raise AnsibleFilterError(error.msg) from error
+
+
+def transaction_plan(results: t.Mapping[str, t.Any], record: t.Optional[t.Mapping[str, t.Any]] = None,
+                     check_mode: bool = False) -> dict[str, str]:
+    return _transaction.plan_compensation(results, record, check_mode=bool(check_mode))
+
+
+def transaction_account(results: t.Mapping[str, t.Any], operation: str, group: str, run_id: str,
+                        plan: t.Mapping[str, str], compensation_results: t.Mapping[str, t.Any],
+                        record: t.Optional[t.Mapping[str, t.Any]] = None, check_mode: bool = False) -> dict[str, t.Any]:
+    if operation not in _transaction.OPERATION_TARGET_STATE:
+        raise AnsibleFilterError("unknown operation %r" % operation)
+    return _transaction.build_account(operation, group, run_id, results, plan, compensation_results or {},
+                                      record, check_mode=bool(check_mode))
+
+
+def transaction_report(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> dict[str, t.Any]:
+    """``{lines, failure}``: the summary to print and the final failure message (empty on success)."""
+    return {
+        "lines": _transaction.account_lines(account),
+        "failure": _transaction.failure_message(account, record_dir),
+    }
+
+
+def finish_plan(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
+    return _transaction.plan_finish(record)
+
+
+def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    return _transaction.finish_account(record, results)
+
+
+def status_account(results: t.Mapping[str, t.Any], group: str) -> dict[str, t.Any]:
+    return _transaction.status_account(group, results)
+
+
+class FilterModule:
+    """The transaction policy as filters (clusterops.groups.<name>)."""
+
+    def filters(self) -> dict[str, t.Callable[..., t.Any]]:
+        return {
+            "group_name_error": group_name_error,
+            "host_results": host_results,
+            "run_record": run_record,
+            "transaction_plan": transaction_plan,
+            "transaction_account": transaction_account,
+            "transaction_report": transaction_report,
+            "finish_plan": finish_plan,
+            "finish_account": finish_account,
+            "status_account": status_account,
+        }

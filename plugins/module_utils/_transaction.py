@@ -1,0 +1,351 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The all-or-nothing policy: which nodes to put back, to what state, and the per-node account.
+
+Pure functions over per-node results as ``clusterops.groups.group`` returns them (or ``None`` for a
+node that produced no result: unreachable, killed, crashed) and over the durable run record as
+``_run_record.RunRecord.load()`` returns it. The role reaches them through the filter plugin
+``plugins/filter/transaction.py``; the fast path and the trial runner call them directly.
+"""
+from __future__ import annotations
+
+import typing as t
+
+Result = t.Optional[t.Mapping[str, t.Any]]
+
+OPERATION_TARGET_STATE = {"create": "present", "delete": "absent"}
+OPERATION_FINISH = "finish_rollback"
+OPERATION_STATUS = "status"
+
+OUTCOME_SUCCESS = "success"
+OUTCOME_ROLLED_BACK = "rolled_back"
+OUTCOME_ROLLBACK_INCOMPLETE = "rollback_incomplete"
+OUTCOME_FAILED = "failed"
+OUTCOME_FINISHED = "finished"
+# A run with one of these outcomes left nothing to finish: finish_rollback never touches its nodes.
+SETTLED_OUTCOMES = (OUTCOME_SUCCESS, OUTCOME_FINISHED)
+
+# What the artifact keeps of each node's record: enough for finish_rollback, small enough for AWX.
+RECORD_NODE_FIELDS = ("node", "api_url", "group", "operation", "existed_before", "phase")
+
+STATE_UNKNOWN = "unknown"
+ROLLBACK_NOT_NEEDED = "not_needed"
+ROLLBACK_RESTORED = "restored"
+ROLLBACK_FAILED = "failed"
+
+FINISH_PLAYBOOK = "playbooks/finish_rollback.yml"
+FINISH_PLAYBOOK_FQCN = "clusterops.groups.finish_rollback"
+
+
+def state_name(exists: object) -> str:
+    """``present``/``absent`` for a known state, ``unknown`` otherwise."""
+    if exists is True:
+        return "present"
+    if exists is False:
+        return "absent"
+    return STATE_UNKNOWN
+
+
+def is_module_result(result: Result) -> bool:
+    """True when the module itself answered (success or its own failure), so its fields can be trusted."""
+    return isinstance(result, t.Mapping) and "write_attempted" in result and not result.get("unreachable")
+
+
+def node_failed(result: Result) -> bool:
+    """A node without a module answer counts as failed: we cannot prove it reached the wanted state."""
+    return not is_module_result(result) or bool(result.get("failed"))
+
+
+def run_failed(results: t.Mapping[str, Result]) -> bool:
+    return any(node_failed(result) for result in results.values())
+
+
+def needs_compensation(result: t.Mapping[str, t.Any]) -> bool:
+    """The node may differ from its prior state because of a write of ours.
+
+    A node whose first read failed was never written (the module reads before it writes), and a
+    node whose final state equals its prior state has nothing to undo.
+    """
+    existed_before = result.get("existed_before")
+    if existed_before is None or not result.get("write_attempted"):
+        return False
+    return result.get("exists") is not existed_before
+
+
+def record_nodes(record: t.Optional[t.Mapping[str, t.Any]]) -> t.Mapping[str, t.Mapping[str, t.Any]]:
+    return (record or {}).get("nodes") or {}
+
+
+def portable_record_nodes(record: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, dict[str, t.Any]]:
+    """The record's node entries cut down to RECORD_NODE_FIELDS (no request history in the artifact)."""
+    return {node: {key: entry[key] for key in RECORD_NODE_FIELDS if key in entry}
+            for node, entry in record_nodes(record).items()}
+
+
+def prior_state_from_record(record: t.Optional[t.Mapping[str, t.Any]], node: str) -> t.Optional[str]:
+    """The node's prior state as recorded before our first write to it, or None (never written)."""
+    entry = record_nodes(record).get(node) or {}
+    existed_before = entry.get("existed_before")
+    return None if existed_before is None else state_name(existed_before)
+
+
+def plan_compensation(results: t.Mapping[str, Result], record: t.Optional[t.Mapping[str, t.Any]] = None,
+                      check_mode: bool = False) -> dict[str, str]:
+    """``{node: state to restore}`` for every node this run may have changed, when the run failed.
+
+    A node without a module answer is compensated from the record (written before any write), so a
+    node that was never written is never touched. Check mode wrote nothing: nothing to undo.
+    """
+    if check_mode or not run_failed(results):
+        return {}
+    plan: dict[str, str] = {}
+    for node, result in results.items():
+        if is_module_result(result):
+            if needs_compensation(result):
+                plan[node] = state_name(result["existed_before"])
+            continue
+        prior_state = prior_state_from_record(record, node)
+        if prior_state is not None:
+            plan[node] = prior_state
+    return plan
+
+
+def compensation_verified(target_state: str, result: Result) -> bool:
+    """The compensating module call's own final read shows the node in its prior state."""
+    return is_module_result(result) and state_name(result.get("exists")) == target_state
+
+
+def _apply_label(result: Result, check_mode: bool) -> str:
+    if not is_module_result(result):
+        return "no_result"
+    if result.get("failed"):
+        return "failed"
+    if result.get("changed"):
+        return "would_change" if check_mode else "changed"
+    return "ok"
+
+
+def _rollback_label(node: str, plan: t.Mapping[str, str], compensation_results: t.Mapping[str, Result]) -> str:
+    if node not in plan:
+        return ROLLBACK_NOT_NEEDED
+    if compensation_verified(plan[node], compensation_results.get(node)):
+        return ROLLBACK_RESTORED
+    return ROLLBACK_FAILED
+
+
+def _error_of(*results: Result) -> t.Optional[str]:
+    for result in results:
+        if isinstance(result, t.Mapping) and (result.get("failed") or result.get("unreachable")) and result.get("msg"):
+            return str(result["msg"])
+    return None
+
+
+def node_account(node: str, apply_result: Result, record: t.Optional[t.Mapping[str, t.Any]],
+                 plan: t.Mapping[str, str], compensation_results: t.Mapping[str, Result],
+                 check_mode: bool = False) -> dict[str, t.Any]:
+    """One node's line of the account: ``{before, action, result, rollback, after}`` (+ ``error``)."""
+    rollback = _rollback_label(node, plan, compensation_results)
+    compensation = compensation_results.get(node) if node in plan else None
+    if is_module_result(apply_result):
+        before = state_name(apply_result.get("existed_before"))
+        action = str(apply_result.get("action") or "none")
+        after = state_name(apply_result.get("exists"))
+    else:
+        prior_state = prior_state_from_record(record, node)
+        before = prior_state or STATE_UNKNOWN
+        # a record entry means a write was about to be sent; none means no write ever was
+        action = STATE_UNKNOWN if prior_state else "none"
+        after = STATE_UNKNOWN
+    if is_module_result(compensation):
+        after = state_name(compensation.get("exists"))
+    account: dict[str, t.Any] = {
+        "before": before,
+        "action": action,
+        "result": _apply_label(apply_result, check_mode),
+        "rollback": rollback,
+        "after": after,
+    }
+    if node in plan:
+        account["restore_to"] = plan[node]
+    error = _error_of(apply_result) or (_error_of(compensation) if rollback == ROLLBACK_FAILED else None)
+    if rollback == ROLLBACK_FAILED and error is None and isinstance(compensation, t.Mapping):
+        error = compensation.get("msg")
+    if error:
+        account["error"] = error
+    return account
+
+
+def run_outcome(results: t.Mapping[str, Result], nodes: t.Mapping[str, t.Mapping[str, t.Any]],
+                plan: t.Mapping[str, str]) -> str:
+    if not run_failed(results):
+        return OUTCOME_SUCCESS
+    if any(entry["rollback"] == ROLLBACK_FAILED for entry in nodes.values()):
+        return OUTCOME_ROLLBACK_INCOMPLETE
+    return OUTCOME_ROLLED_BACK if plan else OUTCOME_FAILED
+
+
+def build_account(operation: str, group: str, run_id: str, apply_results: t.Mapping[str, Result],
+                  plan: t.Mapping[str, str], compensation_results: t.Mapping[str, Result],
+                  record: t.Optional[t.Mapping[str, t.Any]] = None, check_mode: bool = False) -> dict[str, t.Any]:
+    """The ``clusterops_groups_result`` artifact of an apply run.
+
+    ``record`` comes back with ``run`` set to the run outcome (what ``run.json`` holds), so the
+    artifact alone is enough for finish_rollback (AWX) and a settled run is never "finished" again.
+    """
+    nodes = {
+        node: node_account(node, apply_results[node], record, plan, compensation_results, check_mode)
+        for node in apply_results
+    }
+    outcome = run_outcome(apply_results, nodes, plan)
+    run = {"run_id": run_id, "operation": operation, "group": group, "outcome": outcome, "check_mode": check_mode,
+           "nodes": nodes}
+    return {
+        "operation": operation,
+        "group": group,
+        "run_id": run_id,
+        "outcome": outcome,
+        "check_mode": check_mode,
+        "record": {"run_id": run_id, "run": run, "nodes": portable_record_nodes(record)},
+        "nodes": nodes,
+    }
+
+
+def plan_finish(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
+    """``{node: {api_url, state}}``: every recorded node of an unsettled run, back to its prior state.
+
+    Nodes absent from the record were never written by the run and are never touched.
+    """
+    run = record.get("run") or {}
+    if run.get("outcome") in SETTLED_OUTCOMES:
+        return {}
+    plan: dict[str, dict[str, str]] = {}
+    for node, entry in record_nodes(record).items():
+        prior_state = prior_state_from_record(record, node)
+        if prior_state is not None and entry.get("api_url"):
+            plan[node] = {"api_url": str(entry["api_url"]), "state": prior_state}
+    return plan
+
+
+def record_group(record: t.Mapping[str, t.Any]) -> t.Optional[str]:
+    run = record.get("run") or {}
+    if run.get("group"):
+        return str(run["group"])
+    for entry in record_nodes(record).values():
+        if entry.get("group"):
+            return str(entry["group"])
+    return None
+
+
+def record_operation(record: t.Mapping[str, t.Any]) -> t.Optional[str]:
+    run = record.get("run") or {}
+    if run.get("operation"):
+        return str(run["operation"])
+    for entry in record_nodes(record).values():
+        if entry.get("operation"):
+            return str(entry["operation"])
+    return None
+
+
+def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, Result]) -> dict[str, t.Any]:
+    """The artifact of finish_rollback: the same shape as an apply run's, ``operation: finish_rollback``."""
+    plan = {node: target["state"] for node, target in plan_finish(record).items()}
+    nodes: dict[str, dict[str, t.Any]] = {}
+    for node, target_state in plan.items():
+        result = results.get(node)
+        restored = compensation_verified(target_state, result)
+        entry: dict[str, t.Any] = {
+            "before": state_name(result.get("existed_before")) if is_module_result(result) else STATE_UNKNOWN,
+            "action": str(result.get("action") or "none") if is_module_result(result) else STATE_UNKNOWN,
+            "result": _apply_label(result, False) if restored else "failed",
+            "rollback": ROLLBACK_RESTORED if restored else ROLLBACK_FAILED,
+            "after": state_name(result.get("exists")) if is_module_result(result) else STATE_UNKNOWN,
+            "restore_to": target_state,
+        }
+        if not restored and isinstance(result, t.Mapping) and result.get("msg"):
+            entry["error"] = str(result["msg"])
+        nodes[node] = entry
+    run = dict(record.get("run") or {})
+    previous_outcome = run.get("outcome")
+    if plan:
+        outcome = OUTCOME_FINISHED if all(entry["rollback"] == ROLLBACK_RESTORED for entry in nodes.values()) \
+            else OUTCOME_ROLLBACK_INCOMPLETE
+    else:
+        outcome = previous_outcome if previous_outcome in SETTLED_OUTCOMES else OUTCOME_FINISHED
+    run.update({"run_id": record.get("run_id"), "operation": run.get("operation") or record_operation(record),
+                "group": record_group(record), "outcome": outcome})
+    if plan:
+        run["finish"] = nodes
+    return {
+        "operation": OPERATION_FINISH,
+        "group": record_group(record),
+        "run_id": record.get("run_id"),
+        "outcome": outcome,
+        "record": {"run_id": record.get("run_id"), "run": run, "nodes": portable_record_nodes(record)},
+        "nodes": nodes,
+    }
+
+
+def status_account(group: str, results: t.Mapping[str, Result]) -> dict[str, t.Any]:
+    """Per-node state of a group as ``group_info`` saw it; outcome present, absent, divergent or unknown."""
+    nodes: dict[str, dict[str, t.Any]] = {}
+    for node, result in results.items():
+        known = isinstance(result, t.Mapping) and isinstance(result.get("exists"), bool)
+        entry: dict[str, t.Any] = {"state": state_name(result.get("exists")) if known else STATE_UNKNOWN}
+        if not known and isinstance(result, t.Mapping) and result.get("msg"):
+            entry["error"] = str(result["msg"])
+        nodes[node] = entry
+    states = {entry["state"] for entry in nodes.values()}
+    if "present" in states and "absent" in states:
+        outcome = "divergent"
+    elif STATE_UNKNOWN in states or not states:
+        outcome = STATE_UNKNOWN
+    else:
+        outcome = states.pop()
+    return {"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes}
+
+
+def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:
+    """The one command that finishes an incomplete rollback (from a checkout; FQCN when installed)."""
+    extra = " -e group_transaction_record_dir=%s" % record_dir if record_dir else ""
+    return "ansible-playbook %s -e run_id=%s%s (installed collection: ansible-playbook %s -e run_id=%s%s)" % (
+        FINISH_PLAYBOOK, run_id, extra, FINISH_PLAYBOOK_FQCN, run_id, extra)
+
+
+def account_lines(account: t.Mapping[str, t.Any]) -> list[str]:
+    """One line per node, then the outcome: what the summary task prints."""
+    lines = []
+    for node, entry in account.get("nodes", {}).items():
+        if "state" in entry:
+            line = "%s: %s" % (node, entry["state"])
+        else:
+            line = "%s: before=%s action=%s result=%s rollback=%s after=%s" % (
+                node, entry["before"], entry["action"], entry["result"], entry["rollback"], entry["after"])
+        if entry.get("error"):
+            line += " (%s)" % entry["error"]
+        lines.append(line)
+    lines.append("%s of group %r: %s" % (account.get("operation"), account.get("group"), account.get("outcome")))
+    return lines
+
+
+def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> str:
+    """Empty when the run succeeded; else a headline, one line per node and, if needed, the finish command."""
+    outcome = account.get("outcome")
+    if outcome in SETTLED_OUTCOMES or outcome in ("present", "absent"):
+        return ""
+    headline = {
+        OUTCOME_ROLLED_BACK: "failed; every node this run changed was put back to its prior state",
+        OUTCOME_FAILED: "failed; no node was changed",
+        OUTCOME_ROLLBACK_INCOMPLETE: "failed and the rollback is INCOMPLETE: the cluster is divergent",
+        "divergent": "the cluster is divergent: the group exists on some nodes only",
+        STATE_UNKNOWN: "the state of some nodes could not be read",
+    }.get(str(outcome), str(outcome))
+    lines = ["%s of group %r (run %s) %s" % (account.get("operation"), account.get("group"),
+                                               account.get("run_id", "-"), headline)]
+    lines.extend(account_lines(account)[:-1])
+    if outcome == OUTCOME_ROLLBACK_INCOMPLETE:
+        unresolved = ["%s (now %s, must be %s)" % (node, entry["after"], entry["restore_to"])
+                      for node, entry in account["nodes"].items() if entry["rollback"] == ROLLBACK_FAILED]
+        lines.append("Not restored: %s" % ", ".join(unresolved))
+        lines.append("Finish the rollback once the nodes answer: %s" % finish_command(str(account["run_id"]), record_dir))
+    return "\n".join(lines)

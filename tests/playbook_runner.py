@@ -1,0 +1,131 @@
+"""Run real ansible-playbook processes against simulated cluster nodes (shared by playbook, AWX, trial tests).
+
+    inventory = write_inventory(tmp_path, cluster.urls())
+    run = run_playbook("create_group.yml", inventory, tmp_path, extra_vars={"group": "ops"})
+    run.rc, run.stdout, run.result  # result = the set_stats artifact clusterops_groups_result (or None)
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass, field
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLAYBOOK_DIR = os.path.join(REPO_ROOT, "playbooks")
+RESULT_KEY = "clusterops_groups_result"
+# Tiny backoff and a short timeout: tests never wait for real backoff.
+FAST_CONNECTION_VARS: dict[str, t.Any] = {
+    "cluster_timeout": 2.0,
+    "cluster_retries": 2,
+    "cluster_backoff_base": 0.0,
+    "cluster_backoff_max": 0.0,
+}
+_RUN_STATS_PREFIX = "\tRUN: "
+
+
+@dataclass
+class PlaybookRun:
+    """What one ansible-playbook process left behind."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def custom_stats(self) -> dict[str, t.Any]:
+        """The per-run set_stats data, parsed from the default callback's CUSTOM STATS banner."""
+        for line in self.stdout.splitlines():
+            if line.startswith(_RUN_STATS_PREFIX):
+                return json.loads(line[len(_RUN_STATS_PREFIX):])
+        return {}
+
+    @property
+    def result(self) -> dict[str, t.Any] | None:
+        """The `clusterops_groups_result` artifact, or None when the play never published it."""
+        return self.custom_stats.get(RESULT_KEY)
+
+    def describe(self) -> str:
+        """For assertion messages: the command and the tail of its output."""
+        return "%s\nrc=%s\n%s\n%s" % (" ".join(self.command), self.rc, self.stdout[-6000:], self.stderr[-3000:])
+
+
+def write_inventory(directory: str | os.PathLike[str], urls: t.Mapping[str, str],
+                    group_vars: t.Mapping[str, t.Any] | None = None,
+                    host_vars: t.Mapping[str, t.Mapping[str, t.Any]] | None = None,
+                    group: str = "cluster") -> str:
+    """An inventory (JSON is YAML) with one host per node, its `cluster_api_url`, and fast connection options."""
+    hosts = {name: dict({"cluster_api_url": url}, **dict((host_vars or {}).get(name, {}))) for name, url in urls.items()}
+    variables = dict(FAST_CONNECTION_VARS, **dict(group_vars or {}))
+    path = os.path.join(os.fspath(directory), "inventory.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"all": {"children": {group: {"hosts": hosts, "vars": variables}}}}, handle, indent=2)
+    return path
+
+
+def playbook_environment(record_dir: str | os.PathLike[str], extra_env: t.Mapping[str, str] | None = None) -> dict[str, str]:
+    """The repository's ansible.cfg, the venv first on PATH, the record dir, custom stats on stdout."""
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": os.path.join(REPO_ROOT, "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO_ROOT, ".collections"),
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+        "CLUSTEROPS_RECORD_DIR": os.fspath(record_dir),
+        "ANSIBLE_SHOW_CUSTOM_STATS": "true",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.pop("CLUSTEROPS_API_TOKEN", None)
+    env.update(extra_env or {})
+    return env
+
+
+def playbook_command(playbook: str, inventory: str | None, extra_vars: t.Mapping[str, t.Any] | None = None,
+                     check: bool = False, extra_args: t.Sequence[str] = ()) -> list[str]:
+    """`playbook` is a file name under playbooks/, a path, or an FQCN (clusterops.groups.create_group)."""
+    if os.path.sep not in playbook and playbook.endswith(".yml"):
+        playbook = os.path.join(PLAYBOOK_DIR, playbook)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook]
+    if inventory:
+        command += ["-i", inventory]
+    if extra_vars:
+        command += ["-e", json.dumps(dict(extra_vars))]
+    if check:
+        command.append("--check")
+    return command + list(extra_args)
+
+
+def run_playbook(playbook: str, inventory: str | None, record_dir: str | os.PathLike[str],
+                 extra_vars: t.Mapping[str, t.Any] | None = None, check: bool = False,
+                 extra_args: t.Sequence[str] = (), extra_env: t.Mapping[str, str] | None = None,
+                 timeout: float = 240.0) -> PlaybookRun:
+    """Run ansible-playbook to the end (bounded by `timeout`) from the repository root."""
+    command = playbook_command(playbook, inventory, extra_vars, check, extra_args)
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=playbook_environment(record_dir, extra_env),
+                               capture_output=True, text=True, timeout=timeout, check=False)
+    return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, command)
+
+
+def start_playbook(playbook: str, inventory: str | None, record_dir: str | os.PathLike[str],
+                   extra_vars: t.Mapping[str, t.Any] | None = None,
+                   extra_env: t.Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start ansible-playbook in its own process group (for kill tests); stop it with `kill_playbook`."""
+    command = playbook_command(playbook, inventory, extra_vars)
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=playbook_environment(record_dir, extra_env),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+
+
+def kill_playbook(process: subprocess.Popen[str], timeout: float = 30.0) -> None:
+    """SIGKILL the whole process group (ansible-playbook and its forks), as a crash or an OOM kill would."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=timeout)
