@@ -5,10 +5,11 @@ Stdlib only (plus trustme for TLS). See tests/simulator/README.md.
 from __future__ import annotations
 
 from .cluster import SimulatedCluster
-from .control_client import SimulatorControl
+from .control_client import SimulatorControl, SimulatorControlError
 from .faults import Fault, FaultKind
 from .node import LogEntry, Node
 from .profiles import PROFILES, NodeProfile
 
 __all__ = ["PROFILES", "Fault", "FaultKind", "LogEntry", "Node", "NodeProfile", "SimulatedCluster",
-           "SimulatorControl"]
+           "SimulatorControl",
+           "SimulatorControlError"]
