@@ -22,7 +22,7 @@ options:
     required: true
   api_token:
     description:
-      - Bearer token sent as C(Authorization: Bearer <token>).
+      - "Bearer token, sent as C(Authorization: Bearer <token>)."
       - If not set, the environment variable E(CLUSTEROPS_API_TOKEN) of the process running the module is used
         (this is how an AWX/AAP credential provides it).
       - Never logged and never returned.

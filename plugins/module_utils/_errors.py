@@ -64,9 +64,8 @@ class NodeRequestFailed(ClusterOpsError):
     kind = "node_request_failed"
 
     def __init__(self, node_url: str, method: str, path: str, status: int | None, reason: str, group: str | None = None) -> None:
-        status_text = "HTTP %s" % status if status is not None else "no HTTP status"
         subject = " for group '%s'" % group if group else ""
-        msg = "%s %s%s on node %s failed with %s: %s" % (method, path, subject, node_url, status_text, one_line(reason))
+        msg = "%s %s%s on node %s failed: %s" % (method, path, subject, node_url, one_line(reason, limit=400))
         super().__init__(msg, node_url=node_url, method=method, path=path, status=status, reason=one_line(reason))
 
 

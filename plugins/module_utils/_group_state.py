@@ -236,7 +236,9 @@ def run_group_info_task(params: dict[str, t.Any], sleep: t.Callable[[float], Non
     try:
         reply = client.read_group_status(name, group=name)
     except ClusterOpsError as error:
-        raise error.add_facts(**dict(base, requests=client.request_count, history=list(client.history)))
+        base.update(requests=client.request_count, history=list(client.history))
+        raise error.add_facts(**base)
     exists = reply.status != 404
-    return dict(base, exists=exists, status=reply.status, requests=client.request_count, history=list(client.history),
+    base.update(exists=exists, status=reply.status, requests=client.request_count, history=list(client.history),
                 msg="group '%s' %s on %s" % (name, "exists" if exists else "does not exist", client.node_url))
+    return base

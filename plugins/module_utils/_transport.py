@@ -40,6 +40,12 @@ MAX_REDIRECTS = 5
 GROUP_COLLECTION_PATH = "/v1/group/"
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 REDACTED = "<redacted>"
+STATUS_HINTS = {
+    401: "check api_token (or CLUSTEROPS_API_TOKEN)",
+    403: "the token is not allowed to do this",
+    415: "the node refused the request's Content-Type",
+    422: "the node refused the request's body",
+}
 
 # Tests replace this (monkeypatch) or pass sleep= so that they never sleep for real.
 DEFAULT_SLEEP: t.Callable[[float], None] = time.sleep
@@ -94,10 +100,13 @@ class Reply:
         return {"method": self.method, "path": self.path, "status": self.status, "outcome": self.outcome, "error": self.error}
 
     def reason(self) -> str:
-        """What went wrong, for a message: the transport error, else the status with a body excerpt."""
-        if self.error:
-            return self.error
-        return "HTTP %s %s" % (self.status, self.body_excerpt) if self.body_excerpt else "HTTP %s" % self.status
+        """What went wrong, for a message: the error or status, a hint, and a body excerpt."""
+        parts = [self.error or "HTTP %s" % self.status]
+        if self.status in STATUS_HINTS:
+            parts.append(STATUS_HINTS[self.status])
+        if self.body_excerpt:
+            parts.append("body: %s" % self.body_excerpt)
+        return "; ".join(parts)
 
 
 @dataclass

@@ -19,7 +19,7 @@ description:
   - With O(record_dir) and O(run_id), the node's prior state is written to a durable record before the first write.
   - One inventory host is one node; the module runs on the controller.
 author:
-  - clusterops maintainers
+  - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.connection
 options:
@@ -60,6 +60,7 @@ attributes:
     description: Shows whether the group exists before and after.
   action_group:
     support: full
+    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
     membership:
       - clusterops.groups.cluster
 notes:

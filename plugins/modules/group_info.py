@@ -12,7 +12,7 @@ description:
   - Reads the group on one node with C(GET /v1/group/{groupId}/), with the same retry policy as M(clusterops.groups.group).
   - Never changes anything.
 author:
-  - clusterops maintainers
+  - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.connection
 options:
@@ -29,8 +29,10 @@ attributes:
     description: Only reads, so it runs the same in check mode.
   diff_mode:
     support: none
+    description: Reads only, there is nothing to diff.
   action_group:
     support: full
+    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
     membership:
       - clusterops.groups.cluster
 seealso:
