@@ -1,0 +1,160 @@
+"""The create/delete job templates as AWX runs them: ansible-runner against the node simulator.
+
+Each job gets a fresh private data dir (ansible-runner reuses a stale env/cmdline silently), the example
+AWX project with the collection installed from the built tarball, the survey's extra vars and the
+credential injector's environment. Node state is read from the simulator, never from the job's words.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from awx_job import (
+    artifact_files_containing, credential_environment, make_private_data_dir, run_job, stats_artifact, survey_extra_vars,
+)
+from collection_package import REPO_ROOT, build_collection, install_collection, venv_tool
+from simulator import Fault, FaultKind, SimulatedCluster
+
+pytestmark = pytest.mark.playbook
+
+TOKEN = "awx-secret-token-3f9c1d"
+GROUP = "awx-team.blue_1"
+UNRELATED_GROUP = "pre-existing"
+ACCOUNT_FIELDS = {"before", "action", "result", "rollback", "after"}
+
+
+@pytest.fixture(scope="module")
+def installed_collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tarball = build_collection(REPO_ROOT, tmp_path_factory.mktemp("dist"))
+    return install_collection(tarball, tmp_path_factory.mktemp("installed") / "collections")
+
+
+@pytest.fixture(autouse=True)
+def toolchain_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ansible-runner starts `ansible-playbook` from PATH, as the EE image has it
+    monkeypatch.setenv("PATH", str(Path(venv_tool("ansible-playbook")).parent) + os.pathsep + os.environ["PATH"])
+
+
+@pytest.fixture
+def cluster(simulated_cluster: Callable[..., SimulatedCluster]) -> SimulatedCluster:
+    started = simulated_cluster(node_count=3, token=TOKEN)
+    for node in started.nodes.values():
+        node.groups = {UNRELATED_GROUP}
+    return started
+
+
+@pytest.fixture
+def awx_job(tmp_path: Path, installed_collection: Path, cluster: SimulatedCluster) -> Callable[..., tuple[Any, Path]]:
+    """Launch a job template: playbook + survey answers (+ extra vars a workflow passes) -> (runner, data dir)."""
+    launches = iter(range(1, 100))
+
+    def launch(playbook: str, answers: dict[str, Any], workflow_vars: dict[str, Any] | None = None) -> tuple[Any, Path]:
+        hosts = {name: {"cluster_api_url": url, "cluster_retries": 1, "cluster_backoff_base": 0.001, "cluster_timeout": 5}
+                 for name, url in cluster.urls().items()}
+        env = credential_environment({"api_token": TOKEN})
+        env["CLUSTEROPS_RECORD_DIR"] = str(tmp_path / "records")
+        extra_vars = {**survey_extra_vars(answers), **(workflow_vars or {})}
+        data_dir = make_private_data_dir(tmp_path / ("job%d" % next(launches)), installed_collection, hosts, extra_vars, env)
+        return run_job(data_dir, playbook), data_dir
+
+    return launch
+
+
+def _assert_token_stays_out_of_job_output(data_dir: Path) -> None:
+    # artifacts/job/command is ansible-runner's record of the process environment (mode 0600, not job output,
+    # not stored by AWX); every event, stdout and artifact file must be free of the token.
+    holders = artifact_files_containing(data_dir, TOKEN)
+    assert holders in ([], ["job/command"]), holders
+    assert stat.S_IMODE((data_dir / "artifacts" / "job" / "command").stat().st_mode) == 0o600
+
+
+def test_create_job_succeeds_on_every_node(awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    runner, data_dir = awx_job("create_group.yml", {"group": GROUP})
+    assert (runner.status, runner.rc) == ("successful", 0), runner.stdout.read()
+    assert cluster.snapshot() == {name: sorted([GROUP, UNRELATED_GROUP]) for name in cluster.names}
+    result = stats_artifact(runner)["clusterops_groups_result"]
+    assert (result["operation"], result["group"], result["outcome"]) == ("create", GROUP, "success")
+    assert sorted(result["nodes"]) == cluster.names
+    _assert_token_stays_out_of_job_output(data_dir)
+
+
+def test_delete_job_succeeds_on_every_node(awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    for node in cluster.nodes.values():
+        node.groups = {GROUP, UNRELATED_GROUP}
+    runner, data_dir = awx_job("delete_group.yml", {"group": GROUP})
+    assert (runner.status, runner.rc) == ("successful", 0), runner.stdout.read()
+    assert cluster.snapshot() == {name: [UNRELATED_GROUP] for name in cluster.names}
+    result = stats_artifact(runner)["clusterops_groups_result"]
+    assert (result["operation"], result["outcome"]) == ("delete", "success")
+    _assert_token_stays_out_of_job_output(data_dir)
+
+
+def test_failing_create_job_rolls_back_and_publishes_its_account(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    cluster.nodes["node3"].add_fault(Fault(FaultKind.OUTAGE, method=None))
+    runner, data_dir = awx_job("create_group.yml", {"group": GROUP})
+    assert runner.status == "failed" and runner.rc != 0
+    assert cluster.snapshot() == {name: [UNRELATED_GROUP] for name in cluster.names}
+    result = stats_artifact(runner)["clusterops_groups_result"]
+    assert (result["operation"], result["group"], result["outcome"]) == ("create", GROUP, "rolled_back")
+    assert sorted(result["nodes"]) == cluster.names
+    assert all(set(account) >= ACCOUNT_FIELDS for account in result["nodes"].values())
+    assert result["nodes"]["node3"]["result"] == "failed"
+    _assert_token_stays_out_of_job_output(data_dir)
+
+
+def test_invalid_group_name_fails_before_any_request(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    # within the survey's length bounds, outside the name rule: only the playbook can refuse it
+    runner, _ = awx_job("create_group.yml", {"group": "-bad/name"})
+    assert runner.status == "failed"
+    assert cluster.requests_per_node() == {name: 0 for name in cluster.names}
+
+
+class _WebhookRecorder(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        length = int(self.headers.get("Content-Length", "0"))
+        self.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+    handler = type("Recorder", (_WebhookRecorder,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d/hook" % server.server_port, received
+    server.shutdown()
+    server.server_close()
+
+
+def test_failure_path_notify_node_receives_the_artifact(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster,
+        webhook: tuple[str, list[dict[str, Any]]]) -> None:
+    cluster.nodes["node2"].add_fault(Fault(FaultKind.OUTAGE, method=None))
+    failed, _ = awx_job("create_group.yml", {"group": GROUP})
+    artifact = stats_artifact(failed)
+    assert failed.status == "failed"
+    # AWX hands the failed job's artifacts to the next workflow node as extra vars
+    webhook_url, received = webhook
+    notify, data_dir = awx_job("notify_on_failure.yml", {"group": GROUP},
+                               {**artifact, "clusterops_notify_webhook_url": webhook_url})
+    assert notify.status == "successful", notify.stdout.read()
+    assert [message["clusterops_groups_result"]["outcome"] for message in received] == ["rolled_back"]
+    assert "rolled_back" in received[0]["text"] and TOKEN not in json.dumps(received)
+    _assert_token_stays_out_of_job_output(data_dir)
