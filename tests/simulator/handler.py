@@ -49,7 +49,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return
         node, prefix, relative_path = resolved
         request = ApiRequest(self.command, relative_path, self.headers, body, prefix)
-        fault = node.take_fault(self.command)
+        fault = node.begin_request(self.command)
         self._serve_node(node, request, fault)
 
     def _read_body(self) -> bytes | None:
@@ -68,9 +68,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _serve_node(self, node: Node, request: ApiRequest, fault: Fault | None) -> None:
-        response = self._answer_under_fault(node, request, fault)
-        status = response.status if response is not None else None
-        node.record(LogEntry(request.method, request.path, status, fault.kind if fault is not None else None))
+        response = None
+        try:
+            response = self._answer_under_fault(node, request, fault)
+        finally:
+            status = response.status if response is not None else None
+            # Logged before answering: a client that has its answer always finds it in the log.
+            node.record(LogEntry(request.method, request.path, status, fault.kind if fault is not None else None))
         if response is None:
             self._close_without_response(reset=fault is not None and fault.kind is not FaultKind.CLOSE)
         else:

@@ -35,6 +35,7 @@ class Node:
         self._groups: set[str] = set()
         self._faults = FaultQueue()
         self._random_seed = random_seed
+        self._in_flight = 0
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, {self.url!r})"
@@ -68,10 +69,6 @@ class Node:
         with self.lock:
             self._faults.clear()
 
-    def take_fault(self, method: str) -> Fault | None:
-        with self.lock:
-            return self._faults.take(method)
-
     def faults(self) -> list[dict]:
         with self.lock:
             return [fault.to_dict() for fault in self._faults.scripted]
@@ -80,9 +77,21 @@ class Node:
         with self.lock:
             return self._faults.random.to_dict() if self._faults.random is not None else None
 
+    @property
+    def in_flight(self) -> int:
+        """Requests being handled right now (e.g. sleeping in a fault) and not yet logged."""
+        return self._in_flight
+
+    def begin_request(self, method: str) -> Fault | None:
+        """Count the request in flight and take the fault that applies to it."""
+        with self.lock:
+            self._in_flight += 1
+            return self._faults.take(method)
+
     def record(self, entry: LogEntry) -> None:
         with self.lock:
             self.log.append(entry)
+            self._in_flight -= 1
 
     def clear_log(self) -> None:
         with self.lock:
