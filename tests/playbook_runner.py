@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ FAST_CONNECTION_VARS: dict[str, t.Any] = {
     "cluster_backoff_max": 0.0,
 }
 _RUN_STATS_PREFIX = "\tRUN: "
+_RECAP_LINE = re.compile(r"^(\S+)\s+:\s+(ok=.*)$", re.MULTILINE)
+_RECAP_COUNTER = re.compile(r"(\w+)=(\d+)")
 
 
 @dataclass
@@ -48,6 +51,21 @@ class PlaybookRun:
     def result(self) -> dict[str, t.Any] | None:
         """The `clusterops_groups_result` artifact, or None when the play never published it."""
         return self.custom_stats.get(RESULT_KEY)
+
+    @property
+    def recap(self) -> dict[str, dict[str, int]]:
+        """PLAY RECAP counters per host: {host: {"ok": n, "changed": n, "failed": n, ...}}."""
+        counters: dict[str, dict[str, int]] = {}
+        for match in _RECAP_LINE.finditer(self.stdout):
+            host_counters = counters.setdefault(match.group(1), {})
+            for name, value in _RECAP_COUNTER.findall(match.group(2)):
+                host_counters[name] = host_counters.get(name, 0) + int(value)
+        return counters
+
+    @property
+    def changed(self) -> int:
+        """Total `changed` over every host of every recap (0 for an idempotent run)."""
+        return sum(host.get("changed", 0) for host in self.recap.values())
 
     def describe(self) -> str:
         """For assertion messages: the command and the tail of its output."""
