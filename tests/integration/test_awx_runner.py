@@ -52,16 +52,18 @@ def cluster(simulated_cluster: Callable[..., SimulatedCluster]) -> SimulatedClus
 
 @pytest.fixture
 def awx_job(tmp_path: Path, installed_collection: Path, cluster: SimulatedCluster) -> Callable[..., tuple[Any, Path]]:
-    """Launch a job template: playbook + survey answers (+ extra vars a workflow passes) -> (runner, data dir)."""
+    """Launch a job template: playbook, survey answers (None: no survey), extra vars a workflow passes -> (runner, data dir)."""
     launches = iter(range(1, 100))
 
-    def launch(playbook: str, answers: dict[str, Any], workflow_vars: dict[str, Any] | None = None) -> tuple[Any, Path]:
+    def launch(playbook: str, answers: dict[str, Any] | None, workflow_vars: dict[str, Any] | None = None) -> tuple[Any, Path]:
         hosts = {name: {"cluster_api_url": url, "cluster_retries": 1, "cluster_backoff_base": 0.001, "cluster_timeout": 5}
                  for name, url in cluster.urls().items()}
+        job_root = tmp_path / ("job%d" % next(launches))
         env = credential_environment({"api_token": TOKEN})
-        env["CLUSTEROPS_RECORD_DIR"] = str(tmp_path / "records")
-        extra_vars = {**survey_extra_vars(answers), **(workflow_vars or {})}
-        data_dir = make_private_data_dir(tmp_path / ("job%d" % next(launches)), installed_collection, hosts, extra_vars, env)
+        # one record dir per job: an EE container's disk does not outlive its job
+        env["CLUSTEROPS_RECORD_DIR"] = str(job_root / "records")
+        extra_vars = {**(survey_extra_vars(answers) if answers is not None else {}), **(workflow_vars or {})}
+        data_dir = make_private_data_dir(job_root, installed_collection, hosts, extra_vars, env)
         return run_job(data_dir, playbook), data_dir
 
     return launch
@@ -157,4 +159,20 @@ def test_failure_path_notify_node_receives_the_artifact(
     assert notify.status == "successful", notify.stdout.read()
     assert [message["clusterops_groups_result"]["outcome"] for message in received] == ["rolled_back"]
     assert "rolled_back" in received[0]["text"] and TOKEN not in json.dumps(received)
+    _assert_token_stays_out_of_job_output(data_dir)
+
+
+def test_finish_job_completes_a_rollback_from_the_workflow_artifact(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    cluster.nodes["node3"].add_fault(Fault(FaultKind.OUTAGE, method=None))
+    cluster.nodes["node1"].add_fault(Fault(FaultKind.OUTAGE, method="DELETE"))
+    failed, _ = awx_job("create_group.yml", {"group": GROUP})
+    artifact = stats_artifact(failed)
+    assert artifact["clusterops_groups_result"]["outcome"] == "rollback_incomplete"
+    assert GROUP in cluster.snapshot()["node1"]
+    cluster.clear_faults()
+    # the finish job template has no survey: its only input is the artifact the workflow hands over
+    finish, data_dir = awx_job("finish_rollback.yml", None, artifact)
+    assert (finish.status, finish.rc) == ("successful", 0), finish.stdout.read()
+    assert cluster.snapshot() == {name: [UNRELATED_GROUP] for name in cluster.names}
     _assert_token_stays_out_of_job_output(data_dir)
