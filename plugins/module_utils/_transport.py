@@ -132,8 +132,10 @@ class NodeClient:
         self._item_path_has_slash = True
         if self.sleep is None:
             self.sleep = DEFAULT_SLEEP
+        # passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE (requests issue 3829)
+        self.verify: bool | str = (self.ca_path or True) if self.validate_certs else False
         if self.session is None:
-            self.session = _new_session(self.api_token, self.validate_certs, self.ca_path)
+            self.session = _new_session(self.api_token, self.verify)
 
     @property
     def request_count(self) -> int:
@@ -194,7 +196,7 @@ class NodeClient:
         path = urlsplit(url).path
         try:
             response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(self.timeout, self.timeout),
-                                            allow_redirects=False, stream=True)
+                                            allow_redirects=False, stream=True, verify=self.verify)
         except Exception as error:  # pylint: disable=broad-exception-caught
             reply = Reply(method, path, None, _classify_exception(error), error=self._redact(_describe_exception(error, self.timeout)))
         else:
@@ -225,9 +227,9 @@ def _redirect_refusal(url: str, target: str, location: str | None) -> str | None
     return None
 
 
-def _new_session(api_token: str | None, validate_certs: bool, ca_path: str | None) -> t.Any:
+def _new_session(api_token: str | None, verify: bool | str) -> t.Any:
     session = requests.Session()
-    session.verify = (ca_path or True) if validate_certs else False
+    session.verify = verify
     if api_token:
         # an auth callable (not a default header) so that requests never replaces it with .netrc credentials
         session.auth = _bearer_auth(api_token)

@@ -42,6 +42,7 @@ class SentRequest:
     headers: dict[str, str]
     timeout: Any
     allow_redirects: bool
+    verify: Any
 
 
 Step = Any  # an int status, (status, headers), (status, headers, body), an exception instance, or a FakeResponse
@@ -56,8 +57,8 @@ class FakeSession:
     auth: Any = None
 
     def request(self, method: str, url: str, json: Any = None, headers: dict[str, str] | None = None, timeout: Any = None,
-                allow_redirects: bool = True, stream: bool = False) -> FakeResponse:
-        self.sent.append(SentRequest(method, url, json, dict(headers or {}), timeout, allow_redirects))
+                allow_redirects: bool = True, stream: bool = False, verify: Any = True) -> FakeResponse:
+        self.sent.append(SentRequest(method, url, json, dict(headers or {}), timeout, allow_redirects, verify))
         step = self.script.pop(0)
         if isinstance(step, BaseException):
             raise step

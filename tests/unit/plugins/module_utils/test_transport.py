@@ -66,8 +66,10 @@ def test_bearer_token_goes_in_authorization_header_through_session_auth() -> Non
 
 
 @pytest.mark.parametrize("validate_certs, ca_path, expected", [(True, None, True), (True, "/ca.pem", "/ca.pem"), (False, "/ca.pem", False)])
-def test_session_verification_follows_options(validate_certs: bool, ca_path: str | None, expected: object) -> None:
-    assert NodeClient("https://h", validate_certs=validate_certs, ca_path=ca_path).session.verify == expected
+def test_verification_follows_options_on_every_request(make_client, validate_certs: bool, ca_path: str | None, expected: object) -> None:
+    client, session = make_client([200], validate_certs=validate_certs, ca_path=ca_path)
+    client.read_group_status("g")
+    assert session.sent[0].verify == expected  # per request: REQUESTS_CA_BUNDLE would override a session-level verify
 
 
 def test_path_prefix_and_url_encoding(make_client) -> None:

@@ -1,0 +1,50 @@
+"""Run one of our modules in-process, as Ansible would, and get (failed, result) back.
+
+`run_module("group", {...}, check_mode=True)` or `run_module(group.main, {...})`. The client's backoff sleep
+is patched out, so retries cost no time.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+from typing import Any, Callable
+from unittest import mock
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.clusterops.groups.plugins.module_utils import _transport
+
+MODULE_PACKAGE = "ansible_collections.clusterops.groups.plugins.modules"
+
+
+def _no_sleep(_seconds: float) -> None:
+    """Backoff replaced in tests: retries happen at once."""
+
+
+def resolve_main(module: str | Callable[[], None]) -> Callable[[], None]:
+    """A module's main(): from a callable, a short name ("group") or an FQCN ("clusterops.groups.group")."""
+    if callable(module):
+        return module
+    short_name = module.rsplit(".", 1)[-1]
+    return importlib.import_module("%s.%s" % (MODULE_PACKAGE, short_name)).main
+
+
+def run_module(module: str | Callable[[], None], args: dict[str, Any], check_mode: bool = False,
+               diff: bool = False) -> tuple[bool, dict[str, Any]]:
+    """Run the module's main() with `args`; return (failed, result) from the JSON it printed."""
+    module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    stdout = io.StringIO()
+    with patch_module_args(module_args), mock.patch.object(_transport, "DEFAULT_SLEEP", _no_sleep), \
+            contextlib.redirect_stdout(stdout):
+        try:
+            resolve_main(module)()
+        except SystemExit:
+            pass
+    output = stdout.getvalue()
+    try:
+        result = json.loads(output)
+    except ValueError as error:
+        raise AssertionError("module printed no JSON result: %r" % output[-2000:]) from error
+    return bool(result.get("failed")), result
