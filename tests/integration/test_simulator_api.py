@@ -134,7 +134,7 @@ def test_keep_alive_and_content_length_on_every_answer(simulated_cluster):
     finally:
         connection.close()
     assert [answer[0] for answer in answers] == [404, 308, 201]
-    assert all(version == 11 and length == size for _, version, length, size in answers)
+    assert all(version == 11 and length == size for _status, version, length, size in answers)
     assert len({id(sock) for sock in sockets}) == 1  # one connection served all three
 
 

@@ -116,8 +116,8 @@ def test_cli_serve_until_sigterm(tmp_path):
 
 def test_cli_serve_tls_with_token_from_environment(tmp_path):
     ca_file = tmp_path / "ca.pem"
-    process, ready, _ = _serve(tmp_path, "--nodes", "2", "--tls", "--ca-file", str(ca_file),
-                               "--token-env", "SIM_TOKEN", env={"SIM_TOKEN": "from-env"})
+    process, ready, _ready_file = _serve(tmp_path, "--nodes", "2", "--tls", "--ca-file", str(ca_file),
+                                         "--token-env", "SIM_TOKEN", env={"SIM_TOKEN": "from-env"})
     try:
         assert ready["ca_path"] == str(ca_file) and ca_file.exists()
         url = ready["urls"]["node2"]

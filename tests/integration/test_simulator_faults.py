@@ -27,7 +27,7 @@ WRITE_CASES = [
     (FaultKind.TIMEOUT_BEFORE_WRITE, {"delay": 0.05}, 5.0, "ok", True),
 ]
 CASE_IDS = [f"{kind.value}-{'-'.join(f'{k}={v}' for k, v in options.items()) or 'plain'}"
-            for kind, options, *_ in WRITE_CASES]
+            for kind, options, *_case in WRITE_CASES]
 
 
 def _call(operation, url, timeout):
@@ -88,7 +88,7 @@ def test_faults_apply_per_method_in_order_with_counts(simulated_cluster):
     node.add_fault(Fault(FaultKind.RESET))
     with pytest.raises(requests.exceptions.ConnectionError):
         read(url, "g")  # the POST-only fault does not match a GET; the next one does
-    assert [create(url, "g").status_code for _ in range(3)] == [500, 500, 201]
+    assert [create(url, "g").status_code for _attempt in range(3)] == [500, 500, 201]
     assert [entry.fault for entry in node.log] == [FaultKind.RESET, FaultKind.ERROR_500_BEFORE_WRITE,
                                                    FaultKind.ERROR_500_BEFORE_WRITE, None]
     assert node.faults() == []
@@ -164,4 +164,3 @@ def test_stop_wakes_a_handler_sleeping_in_a_fault(simulated_cluster):
     assert not client.is_alive()
     assert isinstance(outcome[0], requests.exceptions.ConnectionError)
     assert cluster.snapshot() == {"node1": []}
-

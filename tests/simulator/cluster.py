@@ -55,7 +55,7 @@ class SimulatedCluster:
         count = len(self.names) if self.layout == "ports" else 1
         servers: list[SimulatorServer] = []
         try:
-            for _ in range(count):
+            for _server_number in range(count):
                 servers.append(SimulatorServer(self, self._stop_event, ssl_context))
         except OSError:
             for server in servers:

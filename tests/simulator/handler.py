@@ -112,7 +112,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     def _client_gone(self) -> bool:
         sock = self.connection
         try:
-            readable, _, _ = select.select([sock], [], [], 0)
+            readable = select.select([sock], [], [], 0)[0]
             if not readable:
                 return False
             # Peek at the raw socket (below TLS too): an orderly close reads as b"".

@@ -50,7 +50,7 @@ class SimulatorServer(ThreadingHTTPServer):
         if self.single_node is not None:
             return self.single_node, "", raw_path
         path, question_mark, query = raw_path.partition("?")
-        name, _, rest = path.lstrip("/").partition("/")
+        name, _slash, rest = path.lstrip("/").partition("/")
         node = self.cluster.nodes.get(name)
         if node is None:
             return None
@@ -130,7 +130,7 @@ class AcceptLoop:
 
     def _run(self) -> None:
         while True:
-            for key, _ in self._selector.select():
+            for key, _events in self._selector.select():
                 if key.data is None:
                     return
                 key.data.accept_one()
