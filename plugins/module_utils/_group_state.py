@@ -210,7 +210,8 @@ class _NodeRecorder:
 
     def intent(self, existed_before: bool) -> None:
         if self.record is not None:
-            self.record.record_node_intent(self.node, self.node_url, self.group, self.state, existed_before)
+            # operation in the transaction's words (create/delete), as plugins/module_utils/_transaction.py reads it
+            self.record.record_node_intent(self.node, self.node_url, self.group, ACTION_BY_STATE[self.state], existed_before)
             self.intent_written = True
 
     def outcome(self, result: dict[str, t.Any]) -> None:

@@ -212,7 +212,7 @@ def test_record_written_before_write_and_updated_after(one_node, tmp_path) -> No
     failed, result = run_module("group", args)
     assert not failed
     record = json.loads((tmp_path / "run-7" / "nodes" / "node1.json").read_text())
-    assert record["existed_before"] is False and record["group"] == GROUP and record["operation"] == "present"
+    assert record["existed_before"] is False and record["group"] == GROUP and record["operation"] == "create"
     assert record["outcome"]["changed"] is True and record["phase"] == "outcome"
     failed, result = run_module("group", module_args(node, record_dir=str(tmp_path), run_id="run-8", node="node1"))
     assert not failed and not result["changed"]
