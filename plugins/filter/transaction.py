@@ -7,6 +7,7 @@ Each filter is documented in the plugins/filter/<filter name>.yml file next to t
 """
 from __future__ import annotations
 
+import json
 import os
 import typing as t
 
@@ -22,10 +23,18 @@ def group_name_error(value: object) -> str:
     if value is None or value == "":
         return "the group name is missing: pass it with -e group=<name> (%s)" % GROUP_NAME_RULE
     try:
-        validate_group_name(value)
+        validate_group_name(_plain(value))
     except ClusterOpsError as error:
         return error.msg
     return ""
+
+
+def _plain(value: object) -> object:
+    """The plain Python value behind Ansible's tagged templating types (so messages say int, not a tag class)."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return value
 
 
 def host_results(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any], variable: str) -> dict[str, t.Any]:
