@@ -164,3 +164,29 @@ def test_stop_wakes_a_handler_sleeping_in_a_fault(simulated_cluster):
     assert not client.is_alive()
     assert isinstance(outcome[0], requests.exceptions.ConnectionError)
     assert cluster.snapshot() == {"node1": []}
+
+
+def test_one_fault_object_serves_several_nodes(simulated_cluster):
+    cluster = simulated_cluster(node_count=2)
+    fault = Fault(FaultKind.ERROR_500_BEFORE_WRITE, method="POST")
+    for node in cluster.nodes.values():
+        node.add_fault(fault)
+    assert {create(url, "g").status_code for url in cluster.urls().values()} == {500}
+    assert fault.count == 1
+
+
+def test_faults_over_tls(simulated_cluster):
+    cluster = simulated_cluster(node_count=1, tls=True)
+    node, url = cluster.nodes["node1"], cluster.url("node1")
+    node.add_fault(Fault(FaultKind.RESET, method="POST"))
+    node.add_fault(Fault(FaultKind.TIMEOUT_BEFORE_WRITE, method="POST", delay=SLOW))
+    node.add_fault(Fault(FaultKind.TIMEOUT_AFTER_WRITE, method="DELETE", delay=SLOW))
+    with pytest.raises(requests.exceptions.ConnectionError):
+        create(url, "g", verify=cluster.ca_path)
+    with pytest.raises(requests.exceptions.Timeout):
+        create(url, "g", verify=cluster.ca_path, timeout=IMPATIENT)
+    assert wait_for_log(node, 2) and cluster.snapshot() == {"node1": []}
+    assert create(url, "g", verify=cluster.ca_path).status_code == 201
+    with pytest.raises(requests.exceptions.Timeout):
+        delete(url, "g", verify=cluster.ca_path, timeout=IMPATIENT)
+    assert cluster.snapshot() == {"node1": []}

@@ -1,6 +1,7 @@
 """One simulated node: its groups, profile, token, faults and request log."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import typing
 from typing import Any, Iterable
@@ -55,8 +56,9 @@ class Node:
             return sorted(self._groups)
 
     def add_fault(self, fault: Fault) -> None:
+        """Queues a copy: the same Fault object may be given to several nodes, each consumes its own."""
         with self.lock:
-            self._faults.add(fault)
+            self._faults.add(dataclasses.replace(fault))
 
     def set_random_faults(self, probability: float, kinds: list, methods: list | None = None,
                           seed: Any = None, delay: float = DEFAULT_DELAY) -> None:
