@@ -9,7 +9,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._errors import (
     NodeRequestFailed, NodeUnavailable, RunRecordError, StateUnknown,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ensure_group, read_group
-from conftest import connection_error, read_timeout
+from ansible_collections.clusterops.groups.tests.unit.fake_http import connection_error, read_timeout
 
 GET = ("GET", "/v1/group/g/")
 POST = ("POST", "/v1/group/")

@@ -10,7 +10,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._transport impor
     AMBIGUOUS, DECIDE, HARD, MAX_BODY_BYTES, MAX_REDIRECTS, OK, REDIRECT, NodeClient, backoff_delay, classify_status,
     url_without_userinfo,
 )
-from conftest import FakeResponse, connection_error, read_timeout
+from ansible_collections.clusterops.groups.tests.unit.fake_http import FakeResponse, connection_error, read_timeout
 
 
 @pytest.mark.parametrize("method, status, expected", [
