@@ -115,7 +115,7 @@ def test_failing_create_job_rolls_back_and_publishes_its_account(
 def test_invalid_group_name_fails_before_any_request(
         awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
     # within the survey's length bounds, outside the name rule: only the playbook can refuse it
-    runner, _ = awx_job("create_group.yml", {"group": "-bad/name"})
+    runner = awx_job("create_group.yml", {"group": "-bad/name"})[0]
     assert runner.status == "failed"
     assert cluster.requests_per_node() == {name: 0 for name in cluster.names}
 
@@ -149,7 +149,7 @@ def test_failure_path_notify_node_receives_the_artifact(
         awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster,
         webhook: tuple[str, list[dict[str, Any]]]) -> None:
     cluster.nodes["node2"].add_fault(Fault(FaultKind.OUTAGE, method=None))
-    failed, _ = awx_job("create_group.yml", {"group": GROUP})
+    failed = awx_job("create_group.yml", {"group": GROUP})[0]
     artifact = stats_artifact(failed)
     assert failed.status == "failed"
     # AWX hands the failed job's artifacts to the next workflow node as extra vars
@@ -169,7 +169,7 @@ def test_finish_job_completes_a_rollback_from_the_workflow_artifact(
     cluster.nodes["node3"].add_fault(Fault(FaultKind.OUTAGE, method=None))
     if rollback_blocked:
         cluster.nodes["node1"].add_fault(Fault(FaultKind.OUTAGE, method="DELETE"))
-    failed, _ = awx_job("create_group.yml", {"group": GROUP})
+    failed = awx_job("create_group.yml", {"group": GROUP})[0]
     artifact = stats_artifact(failed)
     assert artifact["clusterops_groups_result"]["outcome"] == outcome
     assert (GROUP in cluster.snapshot()["node1"]) is rollback_blocked

@@ -12,6 +12,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
+import ansible_builder
 import pytest
 import yaml
 
@@ -39,7 +40,7 @@ FORBIDDEN_TOP_LEVEL = ("tests/", "tools/", ".venv", ".collections", ".pytest_cac
 SHIPPED_FILES = ("meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "playbooks/create_group.yml",
                  "playbooks/delete_group.yml", "playbooks/finish_rollback.yml", "plugins/module_utils/_group_name.py")
 PLAYBOOKS = ("create_group", "delete_group", "finish_rollback")
-BUILDER_INTROSPECT = Path(venv_tool("ansible-builder")).resolve().parent.parent / "lib"
+BUILDER_INTROSPECT = Path(ansible_builder.__file__).parent / "_target_scripts" / "introspect.py"
 
 
 def _plant_leftovers(tree: Path) -> None:
@@ -101,16 +102,17 @@ def test_installed_module_is_documented_by_fqcn(installed_collections: Path, mod
 
 
 @pytest.mark.parametrize("playbook", ["clusterops.groups.%s" % name for name in PLAYBOOKS]
-                         + sorted(str(path) for path in (REPO_ROOT / "extras" / "awx" / "project").glob("*.yml")))
+                         + sorted("extras/awx/project/" + path.name for path in (REPO_ROOT / "extras" / "awx" / "project").glob("*.yml")))
 def test_installed_playbook_resolves_by_fqcn(installed_collections: Path, playbook: str, tmp_path: Path) -> None:
-    result = run_tool([venv_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", playbook],
+    target = playbook if playbook.startswith("clusterops.") else str(REPO_ROOT / playbook)
+    result = run_tool([venv_tool("ansible-playbook"), "--syntax-check", "-i", "localhost,", target],
                       tmp_path, isolated_ansible_env(installed_collections))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_builder_finds_the_collection_python_requirements(installed_collections: Path, tmp_path: Path) -> None:
-    introspect = next(BUILDER_INTROSPECT.glob("python3*/site-packages/ansible_builder/_target_scripts/introspect.py"))
-    result = run_tool([venv_tool("python"), str(introspect), "introspect", str(installed_collections)], tmp_path)
+    # the script builder runs inside the image to collect every collection's declared requirements
+    result = run_tool([venv_tool("python"), str(BUILDER_INTROSPECT), "introspect", str(installed_collections)], tmp_path)
     assert result.returncode == 0, result.stderr
     found = yaml.safe_load(result.stdout)["python"]
     requirements = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
