@@ -247,34 +247,40 @@ def record_operation(record: t.Mapping[str, t.Any]) -> t.Optional[str]:
     return None
 
 
+def _finish_node_account(target_state: str, result: Result) -> dict[str, t.Any]:
+    restored = compensation_verified(target_state, result)
+    answered = is_module_result(result)
+    entry: dict[str, t.Any] = {
+        "before": state_name(result.get("existed_before")) if answered else STATE_UNKNOWN,
+        "action": str(result.get("action") or "none") if answered else STATE_UNKNOWN,
+        "result": _apply_label(result, False) if restored else "failed",
+        "rollback": ROLLBACK_RESTORED if restored else ROLLBACK_FAILED,
+        "after": state_name(result.get("exists")) if answered else STATE_UNKNOWN,
+        "restore_to": target_state,
+    }
+    if not restored and isinstance(result, t.Mapping) and result.get("msg"):
+        entry["error"] = str(result["msg"])
+    return entry
+
+
+def _finish_outcome(nodes: t.Mapping[str, t.Mapping[str, t.Any]], previous_outcome: object) -> str:
+    if not nodes:
+        # nothing left to do: a settled run keeps its outcome, anything else is now finished
+        return str(previous_outcome) if previous_outcome in SETTLED_OUTCOMES else OUTCOME_FINISHED
+    if all(entry["rollback"] == ROLLBACK_RESTORED for entry in nodes.values()):
+        return OUTCOME_FINISHED
+    return OUTCOME_ROLLBACK_INCOMPLETE
+
+
 def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, Result]) -> dict[str, t.Any]:
     """The artifact of finish_rollback: the same shape as an apply run's, ``operation: finish_rollback``."""
-    plan = {node: target["state"] for node, target in plan_finish(record).items()}
-    nodes: dict[str, dict[str, t.Any]] = {}
-    for node, target_state in plan.items():
-        result = results.get(node)
-        restored = compensation_verified(target_state, result)
-        entry: dict[str, t.Any] = {
-            "before": state_name(result.get("existed_before")) if is_module_result(result) else STATE_UNKNOWN,
-            "action": str(result.get("action") or "none") if is_module_result(result) else STATE_UNKNOWN,
-            "result": _apply_label(result, False) if restored else "failed",
-            "rollback": ROLLBACK_RESTORED if restored else ROLLBACK_FAILED,
-            "after": state_name(result.get("exists")) if is_module_result(result) else STATE_UNKNOWN,
-            "restore_to": target_state,
-        }
-        if not restored and isinstance(result, t.Mapping) and result.get("msg"):
-            entry["error"] = str(result["msg"])
-        nodes[node] = entry
+    nodes = {node: _finish_node_account(target["state"], results.get(node))
+             for node, target in plan_finish(record).items()}
     run = dict(record.get("run") or {})
-    previous_outcome = run.get("outcome")
-    if plan:
-        outcome = OUTCOME_FINISHED if all(entry["rollback"] == ROLLBACK_RESTORED for entry in nodes.values()) \
-            else OUTCOME_ROLLBACK_INCOMPLETE
-    else:
-        outcome = previous_outcome if previous_outcome in SETTLED_OUTCOMES else OUTCOME_FINISHED
+    outcome = _finish_outcome(nodes, run.get("outcome"))
     run.update({"run_id": record.get("run_id"), "operation": run.get("operation") or record_operation(record),
                 "group": record_group(record), "outcome": outcome})
-    if plan:
+    if nodes:
         run["finish"] = nodes
     return {
         "operation": OPERATION_FINISH,
@@ -340,8 +346,7 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
         "divergent": "the cluster is divergent: the group exists on some nodes only",
         STATE_UNKNOWN: "the state of some nodes could not be read",
     }.get(str(outcome), str(outcome))
-    lines = ["%s of group %r (run %s) %s" % (account.get("operation"), account.get("group"),
-                                               account.get("run_id", "-"), headline)]
+    lines = ["%s of group %r (run %s) %s" % (account.get("operation"), account.get("group"), account.get("run_id", "-"), headline)]
     lines.extend(account_lines(account)[:-1])
     if outcome == OUTCOME_ROLLBACK_INCOMPLETE:
         unresolved = ["%s (now %s, must be %s)" % (node, entry["after"], entry["restore_to"])

@@ -128,3 +128,18 @@ def test_500_after_write_counts_as_our_write(cluster: Cluster, other_node_fails:
     else:
         assert run.rc == 0, run.describe()
         assert cluster.holders() == {"node1", "node2", "node3"}
+
+
+def test_token_from_inventory_is_sent_and_never_shown(simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
+    token = "s3cret-token-value"
+    simulator = simulated_cluster(node_count=2)
+    for node in simulator.nodes.values():
+        node.token = token
+    inventory = write_inventory(tmp_path, simulator.urls(), group_vars={"cluster_api_token": token})
+    record_dir = tmp_path / "records"
+    run = run_playbook("create_group.yml", inventory, record_dir, extra_vars={"group": GROUP}, extra_args=["-v"])
+    assert run.rc == 0, run.describe()
+    assert all(GROUP in node.groups for node in simulator.nodes.values())
+    assert token not in run.stdout + run.stderr
+    for path in record_dir.rglob("*.json"):
+        assert token not in path.read_text(encoding="utf-8")
