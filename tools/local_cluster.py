@@ -160,7 +160,7 @@ def _remove_files(paths: dict[str, str]) -> None:
     for key in ("state", "ready", "ca", "inventory"):
         try:
             os.remove(paths[key])
-        except FileNotFoundError:
+        except (FileNotFoundError, KeyError):
             pass
 
 
@@ -189,6 +189,7 @@ def command_start(args: argparse.Namespace) -> int:
     if previous is not None:
         print(f"stopped the previous local cluster (pid {previous}) first")
     layout = _layout_for(args)
+    _remove_files({"ready": paths["ready"]})  # a crashed run's ready file must not pass for this one's
     process = _spawn(_server_command(args, paths, layout), paths)
     try:
         ready = _wait_ready(process, paths)

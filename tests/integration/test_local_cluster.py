@@ -115,3 +115,13 @@ def test_token_env_must_be_set(launcher):
     result = launcher.run("start", "--token-env", "CLUSTEROPS_TEST_UNSET_TOKEN", check=False)
     assert result.returncode == 1 and "CLUSTEROPS_TEST_UNSET_TOKEN" in result.stderr
     assert not launcher.inventory.exists()
+
+
+def test_a_stale_ready_file_is_not_taken_for_the_new_server(launcher):
+    launcher.state_dir.mkdir(parents=True)
+    stale = {"pid": 1, "control_url": "http://127.0.0.1:9/_sim", "tls": False, "ca_path": None,
+             "urls": {"node1": "http://127.0.0.1:9"}}
+    (launcher.state_dir / "local_cluster.ready.json").write_text(json.dumps(stale))
+    launcher.run("start", "--nodes", "1")
+    assert launcher.state()["urls"]["node1"] != "http://127.0.0.1:9"
+    assert read(launcher.state()["urls"]["node1"], "g").status_code == 404
