@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COLLECTION_LINK := .collections/ansible_collections/clusterops/groups
 
+ARGS ?=
+
 .PHONY: setup demo test lint sanity units pytest clean cluster-start cluster-stop
 .DEFAULT_GOAL := test
 
@@ -37,7 +39,7 @@ pytest: setup
 test: lint sanity units pytest
 
 cluster-start: setup
-	$(BIN)/python tools/local_cluster.py start
+	$(BIN)/python tools/local_cluster.py start $(ARGS)
 
 cluster-stop: setup
 	$(BIN)/python tools/local_cluster.py stop
