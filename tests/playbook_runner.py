@@ -134,16 +134,43 @@ def run_playbook(playbook: str, inventory: str | None, record_dir: str | os.Path
 def start_playbook(playbook: str, inventory: str | None, record_dir: str | os.PathLike[str],
                    extra_vars: t.Mapping[str, t.Any] | None = None,
                    extra_env: t.Mapping[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start ansible-playbook in its own process group (for kill tests); stop it with `kill_playbook`."""
+    """Start ansible-playbook in its own session (for kill tests); stop it with `kill_playbook`."""
     command = playbook_command(playbook, inventory, extra_vars)
     return subprocess.Popen(command, cwd=REPO_ROOT, env=playbook_environment(record_dir, extra_env),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
 
 
 def kill_playbook(process: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    """SIGKILL the whole process group (ansible-playbook and its forks), as a crash or an OOM kill would."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """SIGKILL ansible-playbook and every process it started, as a controller crash (VM, container) would.
+
+    Killing the process group is not enough: ansible's worker processes call setsid(), so they and
+    their module processes would survive and could still write to nodes after the "crash".
+    """
+    for signal_number in (signal.SIGSTOP, signal.SIGKILL):  # freeze first so nobody forks meanwhile
+        for pid in [process.pid] + _descendants(process.pid):
+            try:
+                os.kill(pid, signal_number)
+            except ProcessLookupError:
+                pass
     process.wait(timeout=timeout)
+
+
+def _descendants(root_pid: int) -> list[int]:
+    """Every live descendant of root_pid, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, encoding="utf-8") as handle:
+                parent_pid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent_pid, []).append(int(entry))
+    found: list[int] = []
+    pending = [root_pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
