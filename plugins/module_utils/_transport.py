@@ -125,6 +125,8 @@ class NodeClient:
     rng: t.Callable[[], float] = random.random
     session: t.Any = None
     history: list[dict[str, t.Any]] = field(default_factory=list)
+    # time.monotonic() after which no request starts; request timeouts and backoff sleeps are capped to it
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         self.api_url = self.api_url.rstrip("/")
@@ -154,8 +156,14 @@ class NodeClient:
         return item + "/" if self._item_path_has_slash else item
 
     def pause(self, retry_index: int) -> None:
-        """Sleep before retry number ``retry_index`` (0 = first retry)."""
-        self.sleep(backoff_delay(retry_index, self.backoff_base, self.backoff_max, self.rng))
+        """Sleep before retry number ``retry_index`` (0 = first retry), never past the deadline."""
+        delay = backoff_delay(retry_index, self.backoff_base, self.backoff_max, self.rng)
+        time_left = self.time_left()
+        self.sleep(delay if time_left is None else min(delay, time_left))
+
+    def time_left(self) -> float | None:
+        """Seconds until the deadline (0 once it passed), or None without a deadline."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def read_group_status(self, name: str, group: str | None = None) -> Reply:
         """GET the group with retries; return the conclusive reply (200 or 404) or raise."""
@@ -194,11 +202,18 @@ class NodeClient:
 
     def _send_once(self, method: str, url: str, body: dict[str, t.Any] | None = None) -> Reply:
         path = urlsplit(url).path
+        time_left = self.time_left()
+        if time_left is not None and time_left <= 0:
+            # hard: no retry can help; a write's caller still resolves (or reports unknown) what it may have done
+            reply = Reply(method, path, None, HARD, error="deadline reached: %s not sent" % method)
+            self.history.append(reply.history_entry())
+            return reply
+        timeout = self.timeout if time_left is None else min(self.timeout, time_left)
         try:
-            response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(self.timeout, self.timeout),
+            response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(timeout, timeout),
                                             allow_redirects=False, stream=True, verify=self.verify)
         except Exception as error:  # pylint: disable=broad-exception-caught
-            reply = Reply(method, path, None, _classify_exception(error), error=self._redact(_describe_exception(error, self.timeout)))
+            reply = Reply(method, path, None, _classify_exception(error), error=self._redact(_describe_exception(error, timeout)))
         else:
             reply = self._reply_from_response(method, path, response)
         self.history.append(reply.history_entry())

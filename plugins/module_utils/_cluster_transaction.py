@@ -1,0 +1,287 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster-wide fast path: the whole all-or-nothing transaction in one process, over a bounded worker pool.
+
+Same per-node semantics as ``clusterops.groups.group`` (``_group_state.ensure_group``, the durable record
+written before each write) and the SAME policy as the role (``_transaction.plan_compensation``,
+``build_account``, ``plan_finish``, ``finish_account``): only the orchestration differs.
+
+Bounds: at most ``workers`` threads, one requests Session per thread (never shared between threads), per
+node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
+of a phase (apply, then compensation, each gets the budget), every request's timeout and backoff sleep are
+capped to the time left; a node not done by then counts as failed, its state unknown, and the policy
+handles it from its result or, lacking one, from the record.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import math
+import random
+import threading
+import time
+import typing as t
+from dataclasses import dataclass
+
+from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import validate_api_url, validate_connection_options
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
+    ACTION_BY_STATE, GroupOutcome, _NodeRecorder, ensure_group,
+)
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord, validate_node_name, validate_run_id
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
+
+try:
+    from requests.adapters import HTTPAdapter
+except ImportError:  # reported by the module through _transport.HAS_REQUESTS
+    HTTPAdapter = None
+
+MIN_WORKERS = 1
+MAX_WORKERS = 256
+DEFAULT_WORKERS = 20
+MAX_DEADLINE_SECONDS = 86400.0
+# After a phase's deadline, how long to wait for workers whose last request was cut at the deadline.
+DEADLINE_GRACE_SECONDS = 5.0
+# Host pools kept per Session: the ports layout gives one origin per node, the prefix layout one in all.
+MAX_POOLED_ORIGINS = 1024
+# What the policy reads of a node's result; request history is dropped so memory stays flat with node count.
+COMPACT_RESULT_FIELDS = ("changed", "failed", "msg", "error_kind", "existed_before", "exists", "state_known", "action",
+                         "write_attempted", "requests", "unreachable")
+NOT_FINISHED_MSG = "node %s did not finish before the deadline (%ss): its state is unknown, see the run record"
+
+NodeResult = t.Optional[t.Dict[str, t.Any]]
+
+
+@dataclass
+class NodeTarget:
+    name: str
+    api_url: str
+
+
+@dataclass
+class Settings:
+    """Validated input shared by both entry points."""
+
+    connection: dict[str, t.Any]
+    workers: int
+    deadline_seconds: float | None
+    record: RunRecord | None
+    sleep: t.Callable[[float], None] | None
+
+
+def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state: str, options: dict[str, t.Any],
+                            check_mode: bool = False, workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
+                            record_dir: str | None = None, run_id: str | None = None,
+                            sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+    """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
+
+    The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
+    outcome, check_mode, record, nodes). Raises InvalidInput, before any request, on bad input.
+    """
+    name = validate_group_name(group)
+    state = _validate_state(state)
+    targets = validate_nodes(nodes)
+    run_id = validate_run_id(run_id) if run_id else new_run_id()
+    settings = _settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep)
+    operation = ACTION_BY_STATE[state]
+    apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True)
+    record = settings.record.load() if settings.record is not None else None
+    plan = _transaction.plan_compensation(apply_results, record, check_mode=check_mode)
+    urls = {target.name: target.api_url for target in targets}
+    compensation = [(NodeTarget(node, urls[node]), target_state) for node, target_state in plan.items()]
+    compensation_results = _run_phase(settings, compensation, name, False, recorded=True)
+    account = _transaction.build_account(operation, name, run_id, apply_results, plan, compensation_results, record, check_mode)
+    if settings.record is not None and not check_mode:
+        settings.record.record_run_outcome(account["record"]["run"])
+    changed = any(result.get("changed") for result in list(apply_results.values()) + list(compensation_results.values())
+                  if result is not None)
+    return _with_status(account, changed, record_dir)
+
+
+def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str, t.Any], workers: int = DEFAULT_WORKERS,
+                               deadline_seconds: float | None = None, record_dir: str | None = None,
+                               sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+    """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
+
+    ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
+    With ``record_dir`` the finish outcome is kept in the run's ``run.json``. Idempotent.
+    """
+    if not isinstance(record, t.Mapping) or not record.get("run_id"):
+        raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
+    plan = _transaction.plan_finish(record)
+    targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in plan.items()]
+    group = _transaction.record_group(record)
+    results: dict[str, NodeResult] = {}
+    if targets:
+        settings = _settings(options, targets, workers, deadline_seconds, None, str(record["run_id"]), sleep)
+        group = validate_group_name(group)
+        calls = [(target, plan[target.name]["state"]) for target in targets]
+        # never recorded again: the record must keep the state from before the original run
+        results = _run_phase(settings, calls, group, False, recorded=False)
+    account = _transaction.finish_account(record, results)
+    if record_dir:
+        RunRecord(record_dir, validate_run_id(str(record["run_id"]))).record_run_outcome(account["record"]["run"])
+    changed = any(result.get("changed") for result in results.values() if result is not None)
+    return _with_status(account, changed, record_dir)
+
+
+def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | None) -> dict[str, t.Any]:
+    failure = _transaction.failure_message(account, record_dir)
+    message = failure or "\n".join(_transaction.account_lines(account)[-1:])
+    return dict(account, changed=changed, failed=bool(failure), msg=message)
+
+
+# ---- input ----
+
+def validate_nodes(nodes: object) -> list[NodeTarget]:
+    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs."""
+    if not isinstance(nodes, list) or not nodes:
+        raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
+    targets: list[NodeTarget] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        if not isinstance(node, t.Mapping) or set(node) - {"name", "api_url"}:
+            raise InvalidInput("nodes[%d] must be a dict with exactly the keys name and api_url, got %r" % (index, node), option="nodes")
+        name = validate_node_name(node.get("name"))
+        if name in seen:
+            raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
+        seen.add(name)
+        targets.append(NodeTarget(name, validate_api_url(node.get("api_url"))))
+    return targets
+
+
+def validate_workers(workers: object) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or not MIN_WORKERS <= workers <= MAX_WORKERS:
+        raise InvalidInput("workers must be an integer from %d to %d, got %r" % (MIN_WORKERS, MAX_WORKERS, workers), option="workers")
+    return workers
+
+
+def validate_deadline(deadline_seconds: object) -> float | None:
+    if deadline_seconds is None:
+        return None
+    valid = isinstance(deadline_seconds, (int, float)) and not isinstance(deadline_seconds, bool) and math.isfinite(deadline_seconds)
+    if not valid or not 0 < t.cast(float, deadline_seconds) <= MAX_DEADLINE_SECONDS:
+        raise InvalidInput("deadline must be a number of seconds greater than 0 and at most %s, got %r"
+                           % (MAX_DEADLINE_SECONDS, deadline_seconds), option="deadline")
+    return float(t.cast(float, deadline_seconds))
+
+
+def new_run_id() -> str:
+    """The role's run id format: UTC time and a random suffix."""
+    return "%s-%06d" % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"), random.randrange(1000000))
+
+
+def _validate_state(state: object) -> str:
+    if state not in ACTION_BY_STATE:
+        raise InvalidInput("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state), option="state")
+    return t.cast(str, state)
+
+
+def _settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
+              record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None) -> Settings:
+    connection = validate_connection_options(dict(options, api_url=targets[0].api_url))
+    del connection["api_url"]
+    record = RunRecord(record_dir, run_id) if record_dir else None
+    return Settings(connection, validate_workers(workers), validate_deadline(deadline_seconds), record, sleep)
+
+
+# ---- the worker pool ----
+
+def _run_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], group: str, check_mode: bool,
+               recorded: bool) -> dict[str, NodeResult]:
+    """``ensure_group`` on every (node, state) in parallel; ``{node: compact result}`` in the order of ``calls``."""
+    if not calls:
+        return {}
+    deadline = None if settings.deadline_seconds is None else time.monotonic() + settings.deadline_seconds
+    pool = _SessionPool(settings.connection, min(settings.workers, len(calls)), len(calls))
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(settings.workers, len(calls)),
+                                                     thread_name_prefix="clusterops-node")
+    try:
+        futures = {
+            executor.submit(_guarded, settings, pool, target, group, state, check_mode, recorded, deadline): target.name
+            for target, state in calls
+        }
+        wait_seconds = None if deadline is None else settings.deadline_seconds + DEADLINE_GRACE_SECONDS
+        done, _not_done = concurrent.futures.wait(futures, timeout=wait_seconds)
+        finished = {futures[future]: future.result() for future in done}
+    finally:
+        # workers still busy past the grace period are not waited for: their requests are capped by the deadline
+        executor.shutdown(wait=deadline is None, cancel_futures=True)
+        pool.close()
+    return {target.name: finished.get(target.name, _not_finished(target, settings.deadline_seconds)) for target, _state in calls}
+
+
+def _not_finished(target: NodeTarget, deadline_seconds: float | None) -> dict[str, t.Any]:
+    # no module answer: the policy falls back to the record (written before any write)
+    return {"failed": True, "unreachable": True, "msg": NOT_FINISHED_MSG % (target.name, deadline_seconds)}
+
+
+def _ensure_on_node(settings: Settings, pool: _SessionPool, target: NodeTarget, group: str, state: str, check_mode: bool,
+                    recorded: bool, deadline: float | None) -> dict[str, t.Any]:
+    """One node, as ``clusterops.groups.group`` does it (record before the write), as a compact result."""
+    base = dict(GroupOutcome().to_result(), group=group, state=state)
+    if deadline is not None and time.monotonic() >= deadline:
+        return _compact(dict(base, failed=True, msg=NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)))
+    client = NodeClient(api_url=target.api_url, session=pool.session(), sleep=settings.sleep, deadline=deadline,
+                        **settings.connection)
+    recorder = _NodeRecorder(settings.record if recorded else None, target.name, client.node_url, group, state)
+    try:
+        outcome = ensure_group(client, group, state, check_mode=check_mode, before_write=recorder.intent)
+    except ClusterOpsError as error:
+        error.add_facts(**base)
+        recorder.outcome_after_failure(error)
+        return _compact(dict(error.to_result(), failed=True))
+    result = dict(outcome.to_result(), group=group, state=state)
+    try:
+        recorder.outcome(result)
+    except ClusterOpsError as error:
+        # the node is in the wanted state but the record is not: fail, with the facts the policy needs
+        return _compact(dict(error.add_facts(**result).to_result(), failed=True))
+    return _compact(result)
+
+
+def _guarded(settings: Settings, pool: _SessionPool, target: NodeTarget, *args: t.Any) -> dict[str, t.Any]:
+    """A bug must not end the run before compensation: an unexpected error makes the node's answer unknown."""
+    try:
+        return _ensure_on_node(settings, pool, target, *args)
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        # no module answer: the policy falls back to the record, as for a node that never answered
+        return {"failed": True, "unreachable": True, "msg": "node %s: unexpected %s: %s" % (target.name, type(error).__name__, error)}
+
+
+def _compact(result: dict[str, t.Any]) -> dict[str, t.Any]:
+    return {key: result[key] for key in COMPACT_RESULT_FIELDS if key in result}
+
+
+class _SessionPool:
+    """One requests Session per worker thread (a Session is not safe to share), all closed at the end."""
+
+    def __init__(self, connection: dict[str, t.Any], workers: int, node_count: int) -> None:
+        self.api_token, self.validate_certs, self.ca_path = connection["api_token"], connection["validate_certs"], connection["ca_path"]
+        self.workers, self.node_count = workers, node_count
+        self.local = threading.local()
+        self.sessions: list[t.Any] = []
+        self.lock = threading.Lock()
+
+    def session(self) -> t.Any:
+        session = getattr(self.local, "session", None)
+        if session is None:
+            verify = (self.ca_path or True) if self.validate_certs else False
+            session = _new_session(self.api_token, verify)
+            # each Session serves one thread: one connection per origin is enough, but keep every origin's pool
+            adapter = HTTPAdapter(pool_connections=min(self.node_count, MAX_POOLED_ORIGINS), pool_maxsize=2)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self.local.session = session
+            with self.lock:
+                self.sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self.lock:
+            for session in self.sessions:
+                session.close()
+            self.sessions = []
