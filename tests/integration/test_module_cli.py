@@ -36,7 +36,7 @@ def run_ad_hoc(tmp_path: Any, module: str, args: dict[str, Any], *extra: str) ->
                "-e", "ansible_python_interpreter=" + sys.executable, "-m", module, "-a", json.dumps(args), *extra]
     completed = subprocess.run(command, cwd=REPO_ROOT, env=cli_env(tmp_path), capture_output=True, text=True, timeout=120,
                                check=False)
-    _, _, payload = completed.stdout.partition(" => ")
+    payload = completed.stdout.partition(" => ")[2]
     try:
         return json.loads(payload)
     except ValueError as error:

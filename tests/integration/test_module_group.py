@@ -67,7 +67,7 @@ WRITE_FAULTS = [
 @pytest.mark.parametrize("fault_method", ["write", "GET"])
 @pytest.mark.parametrize("fault", WRITE_FAULTS, ids=lambda fault: "%s-x%s" % (fault.kind.value, fault.count))
 def test_every_fault_kind_is_survived_and_counted_once(one_node, state: str, fault_method: str, fault: Fault) -> None:
-    _, node = one_node
+    node = one_node[1]
     desired = DESIRED_BY_STATE[state]
     node.groups = set() if desired else {GROUP}
     method = {"present": "POST", "absent": "DELETE"}[state] if fault_method == "write" else "GET"
@@ -84,7 +84,7 @@ def test_every_fault_kind_is_survived_and_counted_once(one_node, state: str, fau
 
 
 def test_500_after_write_on_post_is_ours_and_not_repeated(one_node) -> None:
-    _, node = one_node
+    node = one_node[1]
     node.add_fault(Fault(FaultKind.ERROR_500_AFTER_WRITE, method="POST", count=1))
     failed, result = run_module("group", module_args(node))
     assert not failed
@@ -103,7 +103,7 @@ def test_delete_of_absent_group_is_not_a_change(simulated_cluster, profile: str)
 
 @pytest.mark.parametrize("state, existed", [("present", False), ("absent", True)])
 def test_check_mode_sends_only_gets_and_changes_nothing(one_node, state: str, existed: bool) -> None:
-    _, node = one_node
+    node = one_node[1]
     node.groups = {GROUP} if existed else set()
     failed, result = run_module("group", module_args(node, state=state), check_mode=True, diff=True)
     assert not failed
@@ -116,7 +116,7 @@ def test_check_mode_sends_only_gets_and_changes_nothing(one_node, state: str, ex
 
 @pytest.mark.parametrize("status", [503, None], ids=["503", "reset"])
 def test_sticky_outage_fails_after_the_configured_retries(one_node, status: int | None) -> None:
-    _, node = one_node
+    node = one_node[1]
     node.add_fault(Fault(FaultKind.OUTAGE, status=status))
     failed, result = run_module("group", module_args(node, retries=2))
     assert failed
@@ -128,7 +128,7 @@ def test_sticky_outage_fails_after_the_configured_retries(one_node, status: int 
 
 
 def test_outage_after_an_ambiguous_write_reports_unknown_state(one_node) -> None:
-    _, node = one_node
+    node = one_node[1]
     node.add_fault(Fault(FaultKind.LATENCY, method="GET", count=1, delay=0))  # the first read is served
     node.add_fault(Fault(FaultKind.TIMEOUT_AFTER_WRITE, method="POST", delay=SIMULATED_DELAY))
     node.add_fault(Fault(FaultKind.OUTAGE, method="GET"))
@@ -144,7 +144,7 @@ def test_outage_after_an_ambiguous_write_reports_unknown_state(one_node) -> None
 
 
 def test_timeout_case_uses_short_client_timeout(one_node) -> None:
-    _, node = one_node
+    node = one_node[1]
     node.add_fault(Fault(FaultKind.LATENCY, method=None, count=None, delay=SIMULATED_DELAY))
     failed, result = run_module("group", module_args(node, retries=1, timeout=SHORT_TIMEOUT))
     assert failed and "timed out after 0.3s" in result["msg"]
@@ -191,7 +191,7 @@ def test_path_prefix_layout(simulated_cluster) -> None:
     ({"timeout": 0}, "timeout"), ({"retries": -1}, "retries"),
 ])
 def test_bad_input_fails_before_any_request(one_node, overrides: dict[str, Any], words: str) -> None:
-    _, node = one_node
+    node = one_node[1]
     failed, result = run_module("group", module_args(node, **overrides))
     assert failed and words in result["msg"] and "\n" not in result["msg"]
     assert result["error_kind"] == "invalid_input" and result["requests"] == 0
@@ -199,15 +199,15 @@ def test_bad_input_fails_before_any_request(one_node, overrides: dict[str, Any],
 
 
 def test_group_alias(one_node) -> None:
-    _, node = one_node
+    node = one_node[1]
     args = module_args(node)
     args["group"] = args.pop("name")
-    failed, _ = run_module("group", args)
+    failed, _result = run_module("group", args)
     assert not failed and node.groups == {GROUP}
 
 
 def test_record_written_before_write_and_updated_after(one_node, tmp_path) -> None:
-    _, node = one_node
+    node = one_node[1]
     args = module_args(node, record_dir=str(tmp_path), run_id="run-7", node="node1")
     failed, result = run_module("group", args)
     assert not failed
@@ -220,7 +220,7 @@ def test_record_written_before_write_and_updated_after(one_node, tmp_path) -> No
 
 
 def test_record_failure_prevents_the_write(one_node, tmp_path) -> None:
-    _, node = one_node
+    node = one_node[1]
     blocker = tmp_path / "file"
     blocker.write_text("x")
     failed, result = run_module("group", module_args(node, record_dir=str(blocker), run_id="r", node="node1"))

@@ -23,7 +23,7 @@ def fields(outcome: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("status, expected", [(200, True), (404, False)])
 def test_read_group(make_client, status: int, expected: bool) -> None:
-    client, _ = make_client([status])
+    client, _session = make_client([status])
     assert read_group(client, "g") is expected
 
 
@@ -145,7 +145,7 @@ def test_state_unknown_when_no_read_succeeds_after_a_write(make_client) -> None:
 def test_request_count_is_bounded_by_retries(make_client, retries: int) -> None:
     read_that_succeeds_last = [500] * retries + [404]
     script = list(read_that_succeeds_last)
-    for _ in range(retries + 1):
+    for _attempt in range(retries + 1):
         script += [500] + read_that_succeeds_last
     client, session = make_client(script, retries=retries)
     with pytest.raises(NodeUnavailable):

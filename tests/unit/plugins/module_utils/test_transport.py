@@ -37,7 +37,7 @@ def test_classification_uses_method_and_status_only(method: str, status: int, ex
     (requests.exceptions.InvalidHeader("bad header"), HARD),
 ])
 def test_transport_errors_are_classified(make_client, error: Exception, expected: str) -> None:
-    client, _ = make_client([error])
+    client, _session = make_client([error])
     reply = client.send_write("POST", "g")
     assert reply.outcome == expected
     assert reply.status is None
@@ -140,7 +140,7 @@ def test_too_many_redirects_is_a_hard_failure(make_client) -> None:
 
 @pytest.mark.parametrize("location, problem", [("https://elsewhere.example.com/v1/group/g/", "another origin"), (None, "without a Location")])
 def test_unsafe_redirects_are_refused(make_client, location: str | None, problem: str) -> None:
-    client, _ = make_client([(302, {"Location": location} if location else {})])
+    client, _session = make_client([(302, {"Location": location} if location else {})])
     with pytest.raises(NodeRequestFailed, match=problem):
         client.read_group_status("g")
 
@@ -154,7 +154,7 @@ def test_redirect_on_write_is_a_hard_failure_and_not_followed(make_client) -> No
 
 def test_body_read_is_bounded_and_excerpt_is_one_short_line(make_client) -> None:
     huge = FakeResponse(500, b"<html>\n" + b"x" * (10 * MAX_BODY_BYTES))
-    client, _ = make_client([huge])
+    client, _session = make_client([huge])
     reply = client.send_write("POST", "g")
     assert huge.raw.read_sizes == [MAX_BODY_BYTES]
     assert huge.closed
@@ -162,7 +162,7 @@ def test_body_read_is_bounded_and_excerpt_is_one_short_line(make_client) -> None
 
 
 def test_token_never_appears_in_errors_or_history(make_client) -> None:
-    client, _ = make_client([(401, {}, b"bad token tok-XYZ"), connection_error("oops tok-XYZ")], api_token="tok-XYZ")
+    client, _session = make_client([(401, {}, b"bad token tok-XYZ"), connection_error("oops tok-XYZ")], api_token="tok-XYZ")
     first = client.send_write("POST", "g")
     second = client.send_write("POST", "g")
     assert "tok-XYZ" not in first.reason() + second.reason() + repr(client.history)
