@@ -1,0 +1,94 @@
+"""Benchmark (issue 8, 9): the floor client, the plain uri playbook and our playbooks on N simulated nodes.
+
+    python tools/benchmark.py --quick            # N = 10, 100: floor, uri, create, delete, rollback (< 10 min)
+    python tools/benchmark.py --full             # adds N = 1,000: floor, create, rollback (and the fast path)
+    python tools/benchmark.py --smoke            # N = 3: floor, uri, create, delete (for the smoke test)
+    ... [--sizes 1000] [--forks 20] [--record]   # --record appends to docs/benchmark.md and benchmarks/results.csv
+
+The simulator runs as a subprocess (prefix layout); before each figure the nodes' groups, faults and logs are
+reset through its control API; requests per node come from its log, completion from its state.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+from _paths import REPO_ROOT, ensure_import_paths
+
+ensure_import_paths()
+
+# pylint: disable=wrong-import-position
+from _benchmark.report import append_csv, append_markdown, machine, markdown, print_row, rows  # noqa: E402
+from _benchmark.scenarios import SCENARIOS, Measurement, Runner, fast_path_available  # noqa: E402
+from _benchmark.simulator_process import SimulatorProcess, make_work_dir  # noqa: E402
+
+DOC_PATH = os.path.join(REPO_ROOT, "docs", "benchmark.md")
+CSV_PATH = os.path.join(REPO_ROOT, "benchmarks", "results.csv")
+SMALL = ["floor", "uri", "create", "delete", "rollback"]
+LARGE = ["floor", "create", "rollback"]  # the uri playbook alone would take ~12 minutes at 1,000
+FAST = ["fast create", "fast rollback"]
+MODES = {"smoke": {3: ["floor", "uri", "create", "delete"]},
+         "quick": {10: SMALL, 100: SMALL},
+         "full": {10: SMALL, 100: SMALL, 1000: LARGE}}
+
+
+def plan(mode: str, sizes: list[int] | None) -> dict[int, list[str]]:
+    chosen = dict(MODES[mode])
+    if sizes:
+        chosen = {size: chosen.get(size, LARGE if size > 100 else SMALL) for size in sizes}
+    if fast_path_available() and mode != "smoke":
+        chosen = {size: names + FAST for size, names in chosen.items()}
+    return chosen
+
+
+def run_size(nodes: int, names: list[str], forks: int, work_dir: str, mode: str) -> list[Measurement]:
+    measurements: list[Measurement] = []
+    with SimulatorProcess(nodes, work_dir) as simulator:
+        runner = Runner(simulator, work_dir, forks)
+        for name in names:
+            print(f"[{time.strftime('%H:%M:%S')}] N={nodes} {name} ...", flush=True)
+            measurements.append(runner.run(SCENARIOS[name]))
+            print_row(rows(measurements, mode)[-1], measurements[-1].note)
+    return measurements
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    modes = parser.add_mutually_exclusive_group()
+    for mode in MODES:
+        modes.add_argument(f"--{mode}", dest="mode", action="store_const", const=mode)
+    parser.set_defaults(mode="quick")
+    parser.add_argument("--sizes", type=lambda text: [int(size) for size in text.split(",")],
+                        help="comma-separated node counts instead of the mode's (scenarios by size)")
+    parser.add_argument("--forks", type=int, default=20, help="forks for every playbook (uri and ours)")
+    parser.add_argument("--record", action="store_true", help="append to docs/benchmark.md and benchmarks/results.csv")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (playbook logs, inventories)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work_dir, started = make_work_dir(), time.monotonic()
+    print(f"benchmark {args.mode}: {machine()}; work dir {work_dir}", flush=True)
+    measurements: list[Measurement] = []
+    try:
+        for nodes, names in plan(args.mode, args.sizes).items():
+            measurements += run_size(nodes, names, args.forks, work_dir, args.mode)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    table = rows(measurements, args.mode)
+    command = "python tools/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    print("\n" + markdown(table, args.mode, command.strip()))
+    print(f"total {time.monotonic() - started:.0f} s", flush=True)
+    if args.record:
+        append_markdown(DOC_PATH, markdown(table, args.mode, command.strip()))
+        append_csv(CSV_PATH, table, {"machine_" + key: value for key, value in machine().items()})
+    return 0 if all(m.complete for m in measurements) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
