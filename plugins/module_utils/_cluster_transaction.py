@@ -25,7 +25,9 @@ import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import validate_api_url, validate_connection_options
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
+    CONNECTION_OPTION_NAMES, validate_api_url, validate_connection_options,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
@@ -51,6 +53,8 @@ MAX_POOLED_ORIGINS = 1024
 COMPACT_RESULT_FIELDS = ("changed", "failed", "msg", "error_kind", "existed_before", "exists", "state_known", "action",
                          "write_attempted", "requests", "unreachable")
 NOT_FINISHED_MSG = "node %s did not finish before the deadline (%ss): its state is unknown, see the run record"
+
+CONNECTION_OPTIONS_WITHOUT_URL = tuple(name for name in CONNECTION_OPTION_NAMES if name != "api_url")
 
 NodeResult = t.Optional[t.Dict[str, t.Any]]
 
@@ -285,3 +289,25 @@ class _SessionPool:
             for session in self.sessions:
                 session.close()
             self.sessions = []
+
+
+# ---- what the module runs ----
+
+def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool,
+                           sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+    """The clusterops.groups.cluster_group module: ``{changed, failed, msg, result, diff}``; InvalidInput on bad input."""
+    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    outcome = run_cluster_transaction(
+        params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
+        workers=params.get("workers") or DEFAULT_WORKERS, deadline_seconds=params.get("deadline"),
+        record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep)
+    account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
+    nodes = account["nodes"]
+    return {
+        "changed": outcome["changed"],
+        "failed": outcome["failed"],
+        "msg": outcome["msg"],
+        "result": account,
+        "diff": {"before": {node: entry["before"] for node, entry in nodes.items()},
+                 "after": {node: entry["after"] for node, entry in nodes.items()}},
+    }

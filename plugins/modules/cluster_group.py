@@ -1,0 +1,237 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_group
+short_description: Make a group present or absent on every node of a cluster, all or nothing, in one task
+version_added: 0.1.0
+description:
+  - The cluster-wide fast path of the C(clusterops.groups.group_transaction) role. Runs once on the controller and
+    performs the whole transaction over a bounded pool of workers with pooled HTTP connections.
+  - Applies the state on every node in O(nodes) exactly as M(clusterops.groups.group) does (read, write only when
+    needed, resolve an ambiguous write with a GET, record the prior state before the first write).
+  - If any node fails or its outcome is unknown, every node this run changed (or may have changed) is put back to
+    the state it had before the run, and the module fails with a per-node account. A group that existed before the
+    run is never deleted by that rollback.
+  - Uses the same transaction policy as the role, so both paths return the same account (RV(result)), the artifact
+    the role publishes as C(clusterops_groups_result).
+  - If the rollback cannot complete, RV(msg) names the nodes and their state and gives the command that finishes
+    it (C(clusterops.groups.finish_rollback)), which works from the record in O(record_dir).
+author:
+  - clusterops maintainers (@clusterops)
+extends_documentation_fragment:
+  - clusterops.groups.connection
+options:
+  nodes:
+    description:
+      - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
+      - Names must be unique. Usually built from the play's hosts and their C(cluster_api_url).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Node name, for example the inventory host name.
+        type: str
+        required: true
+      api_url:
+        description: Base URL of the node's API, with scheme (same rules as O(api_url) of M(clusterops.groups.group)).
+        type: str
+        required: true
+  api_url:
+    description:
+      - Ignored; every node's URL comes from O(nodes).
+      - Accepted so that C(module_defaults) for C(group/clusterops.groups.cluster) that set it for the per-node modules
+        do not break this module.
+    type: str
+  name:
+    description:
+      - The group id. 1-128 characters of C(A-Z a-z 0-9 . _ -), starting with a letter or digit.
+      - Must be a string; a YAML number, boolean, list or null is refused rather than converted (quote it).
+    type: raw
+    required: true
+    aliases: [group]
+  state:
+    description:
+      - V(present) creates the group on every node that lacks it; V(absent) deletes it from every node that has it.
+    type: str
+    choices: [present, absent]
+    default: present
+  workers:
+    description:
+      - Number of nodes handled at the same time (threads, each with its own HTTP connection pool), from 1 to 256.
+    type: int
+    default: 20
+  deadline:
+    description:
+      - Time budget in seconds for the apply phase, and again for the rollback phase if one is needed.
+      - No request starts after it; request timeouts and backoff waits are cut to the time left. A node not finished
+        by then counts as failed with an unknown state, and is put back from its prior state if a write may have
+        reached it.
+      - Unset, each phase ends when every node has answered or used up its retries.
+    type: float
+  record_dir:
+    description:
+      - Directory of durable run records. When set, the module writes C(<record_dir>/<run_id>/nodes/<node>.json)
+        before its first write to each node, updates it with the outcome, and writes the run's outcome to
+        C(<record_dir>/<run_id>/run.json) (not in check mode).
+      - Unset, nothing is recorded; an incomplete rollback can then only be finished from RV(result.record).
+    type: path
+  run_id:
+    description:
+      - Identifier of the run; 1-128 characters of C(A-Z a-z 0-9 . _ -). Unset, a new one (UTC time and a random
+        suffix) is used.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    description: Sends only GET requests and reports per node what it would do.
+  diff_mode:
+    support: full
+    description: Shows each node's group state before and after.
+  action_group:
+    support: full
+    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
+    membership:
+      - clusterops.groups.cluster
+notes:
+  - Run it once (C(run_once) or a play on C(localhost)) with C(ansible_python_interpreter={{ ansible_playbook_python }}).
+  - Idempotent. A second identical run reports RV(changed=false).
+  - The connection options apply to every node.
+seealso:
+  - module: clusterops.groups.group
+  - module: clusterops.groups.group_info
+"""
+
+EXAMPLES = r"""
+- name: Create group analytics on every node of the play in one task
+  clusterops.groups.cluster_group:
+    name: analytics
+    state: present
+    # one {name, api_url} per host of the play, from each host's cluster_api_url
+    nodes: >-
+      {% set found = namespace(nodes=[]) %}{% for host in ansible_play_hosts_all %}{% set found.nodes = found.nodes
+      + [{'name': host, 'api_url': hostvars[host].cluster_api_url}] %}{% endfor %}{{ found.nodes }}
+    record_dir: /var/lib/clusterops/runs
+    workers: 50
+    deadline: 120
+  run_once: true
+  delegate_to: localhost
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+
+- name: Delete group analytics on three nodes given explicitly
+  clusterops.groups.cluster_group:
+    name: analytics
+    state: absent
+    nodes:
+      - {name: node1, api_url: "https://node1.example.com:8443"}
+      - {name: node2, api_url: "https://node2.example.com:8443"}
+      - {name: node3, api_url: "https://node3.example.com:8443"}
+    ca_path: /etc/pki/clusterops/ca.pem
+  register: clusterops_cluster_result
+"""
+
+RETURN = r"""
+changed:
+  description: This run changed at least one node (also when the change was rolled back afterwards).
+  returned: always
+  type: bool
+msg:
+  description:
+    - On success, one line with the outcome. On failure, a headline, one line per node and, when the rollback is
+      incomplete, the nodes not restored and the command that finishes the rollback.
+  returned: always
+  type: str
+  sample: "create of group 'analytics': success"
+result:
+  description:
+    - The per-node account, the same artifact the C(group_transaction) role publishes with C(set_stats) as
+      C(clusterops_groups_result). Never contains the token.
+  returned: success and when the transaction failed
+  type: dict
+  contains:
+    operation:
+      description: V(create) or V(delete).
+      type: str
+      sample: create
+    group:
+      description: The group id.
+      type: str
+      sample: analytics
+    run_id:
+      description: The run's id (in O(record_dir) and the finish command).
+      type: str
+      sample: 20261123T190000Z-123456
+    outcome:
+      description: V(success), V(rolled_back), V(failed) (no node was changed) or V(rollback_incomplete).
+      type: str
+      sample: success
+    check_mode:
+      description: The run was a check mode run.
+      type: bool
+      sample: false
+    record:
+      description: The record of the run (run outcome and per-node prior state), enough for C(finish_rollback).
+      type: dict
+    nodes:
+      description:
+        - "Per node: C(before), C(action), C(result) (V(ok), V(changed), V(would_change), V(failed), V(no_result)),
+          C(rollback) (V(not_needed), V(restored), V(failed)), C(after), and C(restore_to), C(error) when relevant."
+      type: dict
+      sample: {"node1": {"before": "absent", "action": "create", "result": "changed", "rollback": "not_needed",
+                         "after": "present"}}
+diff:
+  description: Each node's group state (V(present), V(absent) or V(unknown)) before and after.
+  returned: success and when the transaction failed
+  type: dict
+  sample: {"before": {"node1": "absent"}, "after": {"node1": "present"}}
+error_kind:
+  description: On invalid input, V(invalid_input) (nothing was sent); on a record failure, V(run_record).
+  returned: failure
+  type: str
+  sample: invalid_input
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ..module_utils._cluster_transaction import DEFAULT_WORKERS, run_cluster_group_task
+from ..module_utils._connection_options import connection_argument_spec
+from ..module_utils._errors import ClusterOpsError
+from ..module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+
+
+def argument_spec() -> dict:
+    spec = connection_argument_spec()
+    spec.update(
+        api_url={"type": "str"},
+        nodes={"type": "list", "elements": "dict", "required": True,
+               "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
+        name={"type": "raw", "required": True, "aliases": ["group"]},
+        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        workers={"type": "int", "default": DEFAULT_WORKERS},
+        deadline={"type": "float"},
+        record_dir={"type": "path"},
+        run_id={"type": "str"},
+    )
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        result = run_cluster_group_task(module.params, check_mode=module.check_mode)
+    except ClusterOpsError as error:
+        module.fail_json(**error.to_result())
+    if result["failed"]:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
