@@ -1,0 +1,112 @@
+"""Client-level trials: the transaction in-process against an in-process simulated cluster (no backoff sleeps).
+
+``fast`` runs the cluster engine (``_cluster_transaction.run_cluster_transaction`` and, for an incomplete
+rollback, ``finish_cluster_transaction``). ``per-host`` runs what the role does, in-process: the module's
+``run_group_task`` per node in parallel, then the SAME policy functions the role's filter calls.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import tempfile
+import typing as t
+
+from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import run_group_task
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
+from simulator import SimulatedCluster
+
+from .common import TrialOutcome, faulted_requests, secret_leaks, wait_until_quiet
+from .invariant import INCOMPLETE, check_finished, check_run
+from .scenario import Scenario, install, snapshot
+
+OPERATION_BY_STATE = {"present": "create", "absent": "delete"}
+
+
+def no_sleep(_seconds: float) -> None:
+    """Backoff replaced: retries happen at once."""
+
+
+def connection_options(scenario: Scenario, token: str | None) -> dict[str, t.Any]:
+    return {"api_token": token, "timeout": scenario.timeout, "retries": scenario.retries, "backoff_base": 0.0, "backoff_max": 0.0}
+
+
+def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialOutcome:
+    with tempfile.TemporaryDirectory(prefix="clusterops-trial-") as record_dir, \
+            SimulatedCluster(node_count=len(scenario.nodes), token=token, seed=scenario.seed) as cluster:
+        install(cluster, scenario)
+        engine = FastEngine() if path == "fast" else PerHostEngine()
+        options = connection_options(scenario, token)
+        nodes = [{"name": name, "api_url": url} for name, url in cluster.urls().items()]
+        run_id = "trial-%d-%d" % (scenario.seed, scenario.index)
+        account = engine.apply(nodes, scenario, options, record_dir, run_id)
+        wait_until_quiet(cluster)
+        outcome = TrialOutcome(str(account.get("outcome")))
+        outcome.violations = check_run(scenario, account, snapshot(cluster, scenario))
+        if account.get("outcome") == INCOMPLETE:
+            cluster.clear_faults()
+            finish = engine.finish(RunRecord(record_dir, run_id).load(), options, record_dir)
+            wait_until_quiet(cluster)
+            outcome.violations += check_finished(scenario, snapshot(cluster, scenario))
+            if finish.get("outcome") != "finished":
+                outcome.violations.append("the finish ended %r with faults cleared" % finish.get("outcome"))
+            outcome.finish_ran = True
+            account = dict(account, finish=finish)
+        outcome.violations += secret_leaks(token, {"account": repr(account)}, [record_dir])
+        outcome.faulted_requests = faulted_requests(cluster)
+        return outcome
+
+
+class FastEngine:
+    """The cluster engine (the fast path), exactly as the module cluster_group calls it."""
+
+    def apply(self, nodes: list[dict[str, t.Any]], scenario: Scenario, options: dict[str, t.Any], record_dir: str,
+              run_id: str) -> dict[str, t.Any]:
+        from ansible_collections.clusterops.groups.plugins.module_utils import _cluster_transaction  # pylint: disable=import-outside-toplevel
+        return _cluster_transaction.run_cluster_transaction(nodes, scenario.group, scenario.state, options, workers=len(nodes),
+                                                            record_dir=record_dir, run_id=run_id, sleep=no_sleep)
+
+    def finish(self, record: dict[str, t.Any], options: dict[str, t.Any], record_dir: str) -> dict[str, t.Any]:
+        from ansible_collections.clusterops.groups.plugins.module_utils import _cluster_transaction  # pylint: disable=import-outside-toplevel
+        return _cluster_transaction.finish_cluster_transaction(record, options, record_dir=record_dir, sleep=no_sleep)
+
+
+class PerHostEngine:
+    """What the role does, in-process: one module call per node (in parallel, like forks), the shared policy."""
+
+    def apply(self, nodes: list[dict[str, t.Any]], scenario: Scenario, options: dict[str, t.Any], record_dir: str,
+              run_id: str) -> dict[str, t.Any]:
+        urls = {node["name"]: node["api_url"] for node in nodes}
+        recorded = {"record_dir": record_dir, "run_id": run_id}
+        results = _call_nodes({name: scenario.state for name in urls}, urls, scenario.group, options, recorded)
+        record = RunRecord(record_dir, run_id).load()
+        plan = _transaction.plan_compensation(results, record)
+        compensation = _call_nodes(plan, urls, scenario.group, options, recorded)
+        account = _transaction.build_account(scenario.operation, scenario.group, run_id, results, plan, compensation, record)
+        RunRecord(record_dir, run_id).record_run_outcome(account["record"]["run"])
+        return account
+
+    def finish(self, record: dict[str, t.Any], options: dict[str, t.Any], record_dir: str) -> dict[str, t.Any]:
+        plan = _transaction.plan_finish(record)
+        urls = {node: target["api_url"] for node, target in plan.items()}
+        group = _transaction.record_group(record) or ""
+        results = _call_nodes({node: target["state"] for node, target in plan.items()}, urls, group, options, {})
+        return _transaction.finish_account(record, results)
+
+
+def _call_nodes(states: t.Mapping[str, str], urls: t.Mapping[str, str], group: str, options: dict[str, t.Any],
+                recorded: dict[str, str]) -> dict[str, dict[str, t.Any]]:
+    if not states:
+        return {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(states)) as pool:
+        futures = {node: pool.submit(_module_call, dict(options, **recorded, name=group, state=state, node=node, api_url=urls[node]))
+                   for node, state in states.items()}
+        return {node: future.result() for node, future in futures.items()}
+
+
+def _module_call(params: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The module's result, success or failure, as the role registers it."""
+    try:
+        return run_group_task(params, check_mode=False, sleep=no_sleep)
+    except ClusterOpsError as error:
+        return dict(error.to_result(), failed=True)

@@ -1,0 +1,55 @@
+"""What both tiers share: the trial's outcome, waiting for the simulator to go quiet, and the secret scan."""
+from __future__ import annotations
+
+import os
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+QUIET_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class TrialOutcome:
+    """What one trial did: the run's outcome label, the faults the nodes really applied, any violations."""
+
+    outcome: str
+    violations: list[str] = field(default_factory=list)
+    faulted_requests: dict[str, int] = field(default_factory=dict)
+    finish_ran: bool = False
+    crash: str | None = None
+
+
+def wait_until_quiet(cluster: t.Any, timeout: float = QUIET_WAIT_SECONDS) -> bool:
+    """Wait (bounded) until no node is still handling a request: a late write would land after our snapshot."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(node.in_flight == 0 for node in cluster.nodes.values()):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def faulted_requests(cluster: t.Any) -> dict[str, int]:
+    """Requests the simulator answered under a fault, by fault kind (latency includes zero-delay pass slots)."""
+    counts: dict[str, int] = {}
+    for node in cluster.nodes.values():
+        for entry in list(node.log):
+            if entry.fault is not None:
+                counts[entry.fault.value] = counts.get(entry.fault.value, 0) + 1
+    return counts
+
+
+def secret_leaks(secret: str | None, texts: t.Mapping[str, str], directories: t.Sequence[str] = ()) -> list[str]:
+    """Where ``secret`` appears: in one of ``texts`` (name -> text) or in any file under ``directories``."""
+    if not secret:
+        return []
+    places = [name for name, text in texts.items() if secret in (text or "")]
+    for directory in directories:
+        for root, _dirs, files in os.walk(directory):
+            for file_name in files:
+                path = os.path.join(root, file_name)
+                with open(path, "rb") as handle:
+                    if secret.encode() in handle.read():
+                        places.append(path)
+    return ["the token appears in %s" % ", ".join(places)] if places else []

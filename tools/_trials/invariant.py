@@ -1,0 +1,95 @@
+"""The invariant every trial must keep (issue 7), checked against the nodes' true state, never the run's word.
+
+- success => every node in the desired state, and the nodes the account calls ``changed`` are exactly the
+  nodes that really changed;
+- failure => every node back to its prior state, or the account lists exactly the divergent nodes with
+  their true state (``after``; ``unknown`` is allowed: it does not claim a wrong state) and the outcome says
+  the rollback is incomplete; the finish then converges (checked by the tier, see ``check_finished``);
+- a group that existed before is never deleted by a rollback (failure of a create);
+- liveness: all faults transient and fewer than the retries on every node => the run must succeed.
+"""
+from __future__ import annotations
+
+import typing as t
+
+SUCCESS = "success"
+INCOMPLETE = "rollback_incomplete"
+FAILURE_OUTCOMES = ("rolled_back", "failed", INCOMPLETE)
+
+
+def state_name(exists: bool) -> str:
+    return "present" if exists else "absent"
+
+
+def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.Mapping[str, bool]) -> list[str]:
+    """Violations (one line each) of a run that ended on its own; [] when the invariant holds."""
+    if not isinstance(account, t.Mapping) or account.get("outcome") not in (SUCCESS,) + FAILURE_OUTCOMES:
+        return ["no account or unexpected outcome: %r" % (account or {}).get("outcome") if isinstance(account, t.Mapping)
+                else "the run published no account"]
+    prior = {node.name: node.prior for node in scenario.nodes}
+    nodes = account.get("nodes") or {}
+    problems = _missing_nodes(prior, nodes) + _untruthful_nodes(nodes, final)
+    if account["outcome"] == SUCCESS:
+        problems += _check_success(scenario, nodes, prior, final)
+    else:
+        problems += _check_failure(scenario, account["outcome"], nodes, prior, final)
+        if scenario.must_succeed():
+            problems.append("liveness: every fault was transient and fewer than retries=%d on every node, yet outcome %s"
+                            % (scenario.retries, account["outcome"]))
+    return problems
+
+
+def check_finished(scenario: t.Any, final: t.Mapping[str, bool], allow_desired: bool = False) -> list[str]:
+    """After the finish (faults cleared): every node in its prior state (or, for a run that had settled as a
+    success before a crash, every node in the desired state)."""
+    prior = {node.name: node.prior for node in scenario.nodes}
+    if final == prior or (allow_desired and all(final[name] is scenario.desired for name in final)):
+        return []
+    diverged = {name: state_name(final[name]) for name in final if final[name] != prior[name]}
+    return ["not converged after the finish: nodes %s differ from their prior state" % diverged]
+
+
+def _missing_nodes(prior: t.Mapping[str, bool], nodes: t.Mapping[str, t.Any]) -> list[str]:
+    missing = sorted(set(prior) - set(nodes))
+    return ["the account lacks nodes %s" % missing] if missing else []
+
+
+def _untruthful_nodes(nodes: t.Mapping[str, t.Any], final: t.Mapping[str, bool]) -> list[str]:
+    wrong = {name: (entry.get("after"), state_name(final[name])) for name, entry in nodes.items()
+             if name in final and entry.get("after") in ("present", "absent") and entry["after"] != state_name(final[name])}
+    return ["the account states a wrong final state (account, true) for %s" % wrong] if wrong else []
+
+
+def _check_success(scenario: t.Any, nodes: t.Mapping[str, t.Any], prior: t.Mapping[str, bool],
+                   final: t.Mapping[str, bool]) -> list[str]:
+    problems = []
+    wrong = sorted(name for name, exists in final.items() if exists is not scenario.desired)
+    if wrong:
+        problems.append("success, but nodes %s are not %s" % (wrong, scenario.state))
+    really_changed = {name for name in prior if prior[name] != final[name]}
+    said_changed = {name for name, entry in nodes.items() if entry.get("result") == "changed"}
+    if really_changed != said_changed:
+        problems.append("changed set mismatch: account says %s, nodes really changed %s" % (sorted(said_changed), sorted(really_changed)))
+    return problems
+
+
+def _check_failure(scenario: t.Any, outcome: str, nodes: t.Mapping[str, t.Any], prior: t.Mapping[str, bool],
+                   final: t.Mapping[str, bool]) -> list[str]:
+    problems = []
+    diverged = sorted(name for name in final if final[name] != prior[name])
+    deleted = sorted(name for name in diverged if prior[name] and scenario.operation == "create")
+    if deleted:
+        problems.append("a pre-existing group was deleted by the rollback of a create on %s" % deleted)
+    if not diverged:
+        return problems
+    if outcome != INCOMPLETE:
+        problems.append("outcome %s but nodes %s diverge from their prior state (silent divergence)" % (outcome, diverged))
+    unlisted = [name for name in diverged if not _listed(nodes.get(name) or {}, prior[name])]
+    if unlisted:
+        problems.append("divergent nodes %s are not listed as unrestored in the account" % unlisted)
+    return problems
+
+
+def _listed(entry: t.Mapping[str, t.Any], prior_exists: bool) -> bool:
+    """The account tells this node is not (known to be) back in its prior state."""
+    return entry.get("rollback") == "failed" or entry.get("after") != state_name(prior_exists)

@@ -1,0 +1,152 @@
+"""Playbook-level trials: real ansible-playbook processes against an in-process simulated cluster.
+
+A crash trial starts the apply in its own process group, kills the whole group (SIGTERM or SIGKILL) once
+the nodes have logged ``after_writes`` writes, then runs finish_rollback.yml with the run's id.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import typing as t
+
+from playbook_runner import REPO_ROOT, PlaybookRun, playbook_command, playbook_environment, run_playbook, write_inventory
+from simulator import SimulatedCluster
+
+from .common import TrialOutcome, faulted_requests, secret_leaks, wait_until_quiet
+from .invariant import check_finished, check_run
+from .scenario import Scenario, install, snapshot
+
+PLAYBOOK_TIMEOUT_SECONDS = 300.0
+CRASH_POLL_SECONDS = 0.02
+PLAYBOOK_BY_OPERATION = {"create": "create_group.yml", "delete": "delete_group.yml"}
+
+
+def run_playbook_trial(scenario: Scenario, path: str, token: str | None, keep_dir: str | None = None) -> TrialOutcome:
+    with tempfile.TemporaryDirectory(prefix="clusterops-trial-", dir=keep_dir) as work_dir, \
+            SimulatedCluster(node_count=len(scenario.nodes), token=token, seed=scenario.seed) as cluster:
+        install(cluster, scenario)
+        trial = _PlaybookTrial(scenario, path, token, work_dir, cluster)
+        return trial.run()
+
+
+class _PlaybookTrial:
+    def __init__(self, scenario: Scenario, path: str, token: str | None, work_dir: str, cluster: t.Any) -> None:
+        self.scenario, self.token, self.work_dir, self.cluster = scenario, token, work_dir, cluster
+        self.record_dir = os.path.join(work_dir, "records")
+        self.run_id = "trial-%d-%d" % (scenario.seed, scenario.index)
+        self.inventory = write_inventory(work_dir, cluster.urls(), group_vars={
+            "cluster_timeout": scenario.timeout, "cluster_retries": scenario.retries,
+            "cluster_backoff_base": 0.0, "cluster_backoff_max": 0.0})
+        self.fast_vars = {"group_transaction_fast_path": True} if path == "fast" else {}
+        self.env = {"CLUSTEROPS_API_TOKEN": token} if token else {}
+        self.outputs: dict[str, str] = {}
+
+    def run(self) -> TrialOutcome:
+        extra_vars = dict(self.fast_vars, group=self.scenario.group, group_transaction_run_id=self.run_id)
+        playbook = PLAYBOOK_BY_OPERATION[self.scenario.operation]
+        if self.scenario.crash:
+            return self._crash_trial(playbook, extra_vars)
+        run = run_playbook(playbook, self.inventory, self.record_dir, extra_vars=extra_vars, extra_env=self.env,
+                           timeout=PLAYBOOK_TIMEOUT_SECONDS)
+        self._keep_output("apply", run)
+        wait_until_quiet(self.cluster)
+        account = run.result
+        outcome = TrialOutcome(str((account or {}).get("outcome", "no_account")))
+        outcome.violations = check_run(self.scenario, account, snapshot(self.cluster, self.scenario))
+        if (run.rc == 0) != (outcome.outcome == "success"):
+            outcome.violations.append("exit code %d does not match outcome %s" % (run.rc, outcome.outcome))
+        if outcome.outcome == "rollback_incomplete":
+            outcome.violations += self._finish(allow_desired=False)
+            outcome.finish_ran = True
+        return self._close(outcome)
+
+    def _crash_trial(self, playbook: str, extra_vars: dict[str, t.Any]) -> TrialOutcome:
+        crash = t.cast(dict, self.scenario.crash)
+        killed = self._run_and_kill(playbook, extra_vars, crash["after_writes"], getattr(signal, crash["signal"]))
+        wait_until_quiet(self.cluster)
+        run_outcome = self._recorded_outcome()
+        outcome = TrialOutcome("crash_%s" % (run_outcome or "midway") if killed else "crash_missed_%s" % run_outcome,
+                               crash=crash["signal"] if killed else None)
+        outcome.violations = self._finish(allow_desired=run_outcome == "success")
+        outcome.finish_ran = True
+        return self._close(outcome)
+
+    def _run_and_kill(self, playbook: str, extra_vars: dict[str, t.Any], after_writes: int, kill_signal: int) -> bool:
+        """True when the process group was killed while running (False: it ended before the kill point)."""
+        command = playbook_command(playbook, self.inventory, extra_vars)
+        log_path = os.path.join(self.work_dir, "apply.log")
+        with open(log_path, "w", encoding="utf-8") as log:
+            process = subprocess.Popen(command, cwd=REPO_ROOT,
+                                       env=playbook_environment(self.record_dir, self.env), stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+            killed = self._kill_after(process, after_writes, kill_signal)
+        with open(log_path, encoding="utf-8", errors="replace") as log:
+            self.outputs["apply (crashed)"] = log.read()
+        return killed
+
+    def _kill_after(self, process: subprocess.Popen, after_writes: int, kill_signal: int) -> bool:
+        deadline = time.monotonic() + PLAYBOOK_TIMEOUT_SECONDS
+        while process.poll() is None and time.monotonic() < deadline:
+            if self._writes_seen() >= after_writes:
+                _kill_group(process, kill_signal)
+                return True
+            time.sleep(CRASH_POLL_SECONDS)
+        if process.poll() is None:
+            _kill_group(process, signal.SIGKILL)
+            return True
+        return False
+
+    def _writes_seen(self) -> int:
+        return sum(1 for node in self.cluster.nodes.values() for entry in list(node.log) if entry.method in ("POST", "DELETE"))
+
+    def _recorded_outcome(self) -> str | None:
+        try:
+            with open(os.path.join(self.record_dir, self.run_id, "run.json"), encoding="utf-8") as handle:
+                return json.load(handle).get("outcome")
+        except (OSError, ValueError):
+            return None
+
+    def _finish(self, allow_desired: bool) -> list[str]:
+        """Clear every fault, run finish_rollback.yml for this run, check that the nodes converged."""
+        self.cluster.clear_faults()
+        run = run_playbook("finish_rollback.yml", None, self.record_dir, extra_vars=dict(self.fast_vars, run_id=self.run_id),
+                           extra_env=self.env, timeout=PLAYBOOK_TIMEOUT_SECONDS)
+        self._keep_output("finish", run)
+        problems = check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired)
+        no_record = run.rc != 0 and "no record of run" in run.stdout
+        if run.rc != 0 and not no_record:
+            problems.append("finish_rollback.yml failed with faults cleared (rc %d): %s" % (run.rc, _tail(run)))
+        return problems
+
+    def _keep_output(self, name: str, run: PlaybookRun) -> None:
+        self.outputs[name + " stdout"] = run.stdout
+        self.outputs[name + " stderr"] = run.stderr
+
+    def _close(self, outcome: TrialOutcome) -> TrialOutcome:
+        outcome.violations += secret_leaks(self.token, self.outputs, [self.record_dir])
+        outcome.faulted_requests = faulted_requests(self.cluster)
+        return outcome
+
+
+def _kill_group(process: subprocess.Popen, kill_signal: int) -> None:
+    try:
+        os.killpg(process.pid, kill_signal)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    # forks of a killed ansible-playbook may outlive their parent for a moment: make sure none is left
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(run: PlaybookRun) -> str:
+    return " | ".join(run.stdout.strip().splitlines()[-6:])[-800:]
