@@ -346,7 +346,8 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
         "divergent": "the cluster is divergent: the group exists on some nodes only",
         STATE_UNKNOWN: "the state of some nodes could not be read",
     }.get(str(outcome), str(outcome))
-    lines = ["%s of group %r (run %s) %s" % (account.get("operation"), account.get("group"), account.get("run_id", "-"), headline)]
+    run = " (run %s)" % account["run_id"] if account.get("run_id") else ""
+    lines = ["%s of group %r%s %s" % (account.get("operation"), account.get("group"), run, headline)]
     lines.extend(account_lines(account)[:-1])
     if outcome == OUTCOME_ROLLBACK_INCOMPLETE:
         unresolved = ["%s (now %s, must be %s)" % (node, entry["after"], entry["restore_to"])
