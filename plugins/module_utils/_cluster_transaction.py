@@ -299,7 +299,7 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool,
     options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
     outcome = run_cluster_transaction(
         params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
-        workers=params.get("workers") or DEFAULT_WORKERS, deadline_seconds=params.get("deadline"),
+        workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"], deadline_seconds=params.get("deadline"),
         record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
