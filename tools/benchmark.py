@@ -1,9 +1,11 @@
 """Benchmark (issue 8, 9): the floor client, the plain uri playbook and our playbooks on N simulated nodes.
 
     python tools/benchmark.py --quick            # N = 10, 100: floor, uri, create, delete, rollback (< 10 min)
-    python tools/benchmark.py --full             # adds N = 1,000: floor, create, rollback (and the fast path)
+    python tools/benchmark.py --full             # adds N = 1,000: floor, create, rollback
+    (with the fast path: module-create/-rollback = cluster_group alone; fast-create/-rollback = the playbooks)
     python tools/benchmark.py --smoke            # N = 3: floor, uri, create, delete (for the smoke test)
-    ... [--sizes 1000] [--forks 20] [--record]   # --record appends to docs/benchmark.md and benchmarks/results.csv
+    ... [--sizes 1000] [--scenarios floor,fast-create] [--forks 20] [--record]
+                                                 # --record appends to docs/benchmark.md and benchmarks/results.csv
 
 The simulator runs as a subprocess (prefix layout); before each figure the nodes' groups, faults and logs are
 reset through its control API; requests per node come from its log, completion from its state.
@@ -22,26 +24,40 @@ ensure_import_paths()
 
 # pylint: disable=wrong-import-position
 from _benchmark.report import append_csv, append_markdown, machine, markdown, print_row, rows  # noqa: E402
-from _benchmark.scenarios import SCENARIOS, Measurement, Runner, fast_path_available  # noqa: E402
+from _benchmark.scenarios import (  # noqa: E402
+    SCENARIOS, Measurement, Runner, fast_path_module_available, fast_path_switch_available,
+)
 from _benchmark.simulator_process import SimulatorProcess, make_work_dir  # noqa: E402
 
 DOC_PATH = os.path.join(REPO_ROOT, "docs", "benchmark.md")
 CSV_PATH = os.path.join(REPO_ROOT, "benchmarks", "results.csv")
 SMALL = ["floor", "uri", "create", "delete", "rollback"]
 LARGE = ["floor", "create", "rollback"]  # the uri playbook alone would take ~12 minutes at 1,000
-FAST = ["fast create", "fast rollback"]
+FAST = ["fast-create", "fast-rollback"]  # the playbooks with the fast path switch (issue 9)
+MODULE = ["module-create", "module-rollback"]  # clusterops.groups.cluster_group alone, in one generated task
 MODES = {"smoke": {3: ["floor", "uri", "create", "delete"]},
          "quick": {10: SMALL, 100: SMALL},
          "full": {10: SMALL, 100: SMALL, 1000: LARGE}}
 
 
-def plan(mode: str, sizes: list[int] | None) -> dict[int, list[str]]:
+def plan(mode: str, sizes: list[int] | None, scenarios: list[str] | None) -> dict[int, list[str]]:
     chosen = dict(MODES[mode])
     if sizes:
         chosen = {size: chosen.get(size, LARGE if size > 100 else SMALL) for size in sizes}
-    if fast_path_available() and mode != "smoke":
-        chosen = {size: names + FAST for size, names in chosen.items()}
+    if mode != "smoke":
+        added = (MODULE if fast_path_module_available() else []) + (FAST if fast_path_switch_available() else [])
+        chosen = {size: names + added for size, names in chosen.items()}
+    if scenarios:
+        chosen = {size: list(scenarios) for size in chosen}
     return chosen
+
+
+def scenario_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(SCENARIOS))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown scenarios {unknown}; known: {sorted(SCENARIOS)}")
+    return names
 
 
 def run_size(nodes: int, names: list[str], forks: int, work_dir: str, mode: str) -> list[Measurement]:
@@ -63,6 +79,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.set_defaults(mode="quick")
     parser.add_argument("--sizes", type=lambda text: [int(size) for size in text.split(",")],
                         help="comma-separated node counts instead of the mode's (scenarios by size)")
+    parser.add_argument("--scenarios", type=scenario_list,
+                        help="comma-separated scenarios for every size (default: the mode's; fast-* need cluster_group)")
     parser.add_argument("--forks", type=int, default=20, help="forks for every playbook (uri and ours)")
     parser.add_argument("--record", action="store_true", help="append to docs/benchmark.md and benchmarks/results.csv")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (playbook logs, inventories)")
@@ -75,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"benchmark {args.mode}: {machine()}; work dir {work_dir}", flush=True)
     measurements: list[Measurement] = []
     try:
-        for nodes, names in plan(args.mode, args.sizes).items():
+        for nodes, names in plan(args.mode, args.sizes, args.scenarios).items():
             measurements += run_size(nodes, names, args.forks, work_dir, args.mode)
     finally:
         if not args.keep:
