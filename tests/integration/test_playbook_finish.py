@@ -58,8 +58,8 @@ def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Ca
     assert RunRecord(record_dir, run_id).load()["run"]["outcome"] == "finished"
 
 
-def test_finish_from_the_artifact_record_without_a_record_dir(simulated_cluster: t.Callable[..., t.Any],
-                                                               tmp_path: t.Any) -> None:
+def test_finish_from_the_artifact_record_without_a_record_dir(
+        simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
     """AWX: the controller's files are gone; the set_stats artifact's record is enough."""
     simulator = simulated_cluster(node_count=3)
     inventory = write_inventory(tmp_path, simulator.urls())
