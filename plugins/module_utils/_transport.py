@@ -226,6 +226,10 @@ class NodeClient:
         error = None if outcome in (OK, REDIRECT) else "HTTP %d" % response.status_code
         if outcome == HARD and 300 <= response.status_code < 400:
             error = "HTTP %d redirect on %s refused: a write is never replayed to another URL" % (response.status_code, method)
+        if outcome == OK and method == "GET" and response.status_code < 300 and _is_html(response):
+            # a web page, not the API (wrong api_url, captive portal): "200" would claim the group exists
+            outcome = HARD
+            error = "HTTP %d with an HTML page instead of the node API: check that api_url is the node's API" % response.status_code
         return Reply(method, path, response.status_code, outcome, error=error, location=response.headers.get("Location"),
                      body_excerpt=excerpt)
 
@@ -256,6 +260,10 @@ def _bearer_auth(api_token: str) -> t.Callable[[t.Any], t.Any]:
         prepared_request.headers["Authorization"] = "Bearer " + api_token
         return prepared_request
     return add_bearer_header
+
+
+def _is_html(response: t.Any) -> bool:
+    return "html" in str(response.headers.get("Content-Type") or "").lower()
 
 
 def _read_bounded(response: t.Any) -> bytes:
