@@ -1,0 +1,179 @@
+"""The bad-input catalogue (issue 7): every bad input and hostile server ends in one actionable line.
+
+Each case asserts: the module failed, `msg` is one line with the expected words and no traceback, and no
+write reached the node (input cases: no request at all). Time is bounded by construction (short timeouts,
+few retries, the hostile server bounds its own drip); durations are never asserted. Every validation of
+plugins/module_utils (name rule, connection options, state, run record) has a case whose expected words
+only that validation produces, so removing one makes a case fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import typing as t
+
+import pytest
+
+from module_runner import run_module
+from playbook_runner import run_playbook, write_inventory
+from simulator import SimulatedCluster
+from simulator.hostile import HostileServer
+
+GROUP = "catalogue"
+FAST = {"timeout": 0.5, "retries": 1, "backoff_base": 0.0, "backoff_max": 0.0}
+UNSET = object()
+
+
+@pytest.fixture(scope="module")
+def node() -> t.Iterator[t.Any]:
+    with SimulatedCluster(node_count=1) as cluster:
+        yield cluster.nodes["node1"]
+
+
+def assert_one_line_failure(failed: bool, result: dict[str, t.Any], expected: str) -> None:
+    assert failed, result
+    message = result["msg"]
+    assert "\n" not in message and "Traceback" not in message and "exception" not in result, result
+    assert expected.lower() in message.lower(), message
+    assert len(message) < 1200, message
+
+
+# (id, option overrides, words the message must contain)
+NAME_CASES = [
+    ("empty", {"name": ""}, "it is empty"),
+    ("space", {"name": "ops team"}, "contains ' '"),
+    ("slash", {"name": "ops/team"}, "contains '/'"),
+    ("dotdot", {"name": ".."}, "starts with '.'"),
+    ("dot-inside-dotdot", {"name": "a/../b"}, "contains '/'"),
+    ("question", {"name": "ops?x=1"}, "contains '?'"),
+    ("hash", {"name": "ops#1"}, "contains '#'"),
+    ("percent", {"name": "ops%2F"}, "contains '%'"),
+    ("newline", {"name": "ops\n"}, "contains '\\n'"),
+    ("tab", {"name": "o\tps"}, "contains '\\t'"),
+    ("nul", {"name": "ops\x00"}, "contains '\\x00'"),
+    ("escape", {"name": "ops\x1b[31m"}, "contains '\\x1b'"),
+    ("long-1000", {"name": "a" * 1000}, "it has 1000 characters"),
+    ("long-129", {"name": "a" * 129}, "it has 129 characters"),
+    ("non-ascii", {"name": "grüppe"}, "contains 'ü'"),
+    ("cyrillic", {"name": "группа"}, "starts with 'г'"),
+    ("leading-dash", {"name": "-ops"}, "starts with '-'"),
+    ("yaml-int", {"name": 42}, "got int 42"),
+    ("yaml-float", {"name": 1.5}, "got float 1.5"),
+    ("yaml-bool", {"name": True}, "got bool True"),
+    ("yaml-list", {"name": ["a", "b"]}, "got list"),
+    ("yaml-dict", {"name": {"a": 1}}, "got dict"),
+    ("yaml-null", {"name": None}, "got NoneType None"),
+]
+URL_CASES = [
+    ("no-scheme", {"api_url": "node1.example.com"}, "has no scheme"),
+    ("ftp-scheme", {"api_url": "ftp://node1.example.com"}, "has scheme 'ftp'"),
+    ("file-scheme", {"api_url": "file:///etc/passwd"}, "has scheme 'file'"),
+    ("bad-port-text", {"api_url": "http://node1:http"}, "invalid port"),
+    ("bad-port-range", {"api_url": "http://node1:70000"}, "invalid port"),
+    ("port-zero", {"api_url": "http://node1:0"}, "invalid port"),
+    ("credentials", {"api_url": "http://admin:hunter2@node1"}, "contains credentials"),
+    ("no-host", {"api_url": "http://:8080"}, "has no host"),
+    ("query", {"api_url": "http://node1/?x=1"}, "query (?) or fragment"),
+    ("api-path", {"api_url": "http://node1/v1/group/"}, "ends with /v1/group"),
+    ("whitespace", {"api_url": "http://node 1"}, "whitespace or control"),
+    ("empty-url", {"api_url": ""}, "api_url is required"),
+]
+OPTION_CASES = [
+    ("timeout-zero", {"timeout": 0}, "timeout must be a number greater than 0"),
+    ("timeout-negative", {"timeout": -1}, "timeout must be a number greater than 0"),
+    ("timeout-huge", {"timeout": 1e9}, "at most 3600"),
+    ("timeout-inf", {"timeout": float("inf")}, "timeout must be a number"),
+    ("retries-negative", {"retries": -1}, "retries must be an integer from 0 to 100"),
+    ("retries-huge", {"retries": 1000000}, "retries must be an integer from 0 to 100"),
+    ("backoff-negative", {"backoff_base": -0.5}, "backoff_base must be a number at least 0"),
+    ("backoff-max-below-base", {"backoff_base": 2.0, "backoff_max": 1.0}, "backoff_max must be a number at least 2.0"),
+    ("state-unknown", {"state": "exists"}, "value of state must be one of"),
+    ("token-newline", {"api_token": "abc\ndef"}, "api_token must be printable ascii"),
+    ("ca-path-missing", {"ca_path": "/nonexistent/ca.pem"}, "ca_path '/nonexistent/ca.pem' does not exist"),
+    ("run-id-dotdot", {"record_dir": "/tmp", "run_id": ".."}, "invalid run_id"),
+    ("run-id-slash", {"record_dir": "/tmp", "run_id": "a/b"}, "invalid run_id"),
+    ("record-dir-without-run-id", {"record_dir": "/tmp"}, "parameters are required together"),
+    ("node-too-long", {"node": "n" * 300}, "invalid node"),
+]
+
+
+@pytest.mark.parametrize("overrides, expected", [pytest.param(o, e, id=i) for i, o, e in NAME_CASES + URL_CASES + OPTION_CASES])
+def test_bad_input_is_refused_before_any_request(node: t.Any, overrides: dict[str, t.Any], expected: str) -> None:
+    node.clear_log()
+    node.groups = set()
+    args = dict(FAST, name=GROUP, state="present", api_url=node.url)
+    args.update(overrides)
+    failed, result = run_module("group", args)
+    assert_one_line_failure(failed, result, expected)
+    assert node.log == [] and node.groups == set()
+    assert result.get("requests", 0) == 0
+
+
+def test_state_is_validated_in_module_utils_too(node: t.Any) -> None:
+    """The argspec's choices guard the module; module_utils refuses an unknown state on its own (fast path, trials)."""
+    from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+    from ansible_collections.clusterops.groups.plugins.module_utils._group_state import run_group_task
+    node.clear_log()
+    with pytest.raises(InvalidInput, match="state must be one of present, absent"):
+        run_group_task(dict(FAST, name=GROUP, state="exists", api_url=node.url), check_mode=False)
+    assert node.log == []
+
+
+UNREACHABLE_CASES = [
+    ("invalid-tld", "http://node1.invalid", "Name or service not known"),
+    ("refused", "http://127.0.0.1:9", "Connection refused"),
+]
+
+
+@pytest.mark.parametrize("url, expected", [pytest.param(u, e, id=i) for i, u, e in UNREACHABLE_CASES])
+def test_unreachable_node_is_one_line(url: str, expected: str) -> None:
+    failed, result = run_module("group", dict(FAST, name=GROUP, api_url=url))
+    assert_one_line_failure(failed, result, expected)
+    assert result["write_attempted"] is False and result["existed_before"] is None
+
+
+HOSTILE_CASES = [
+    ("html-200-create", "html_200", "present", "html"),
+    ("html-200-delete", "html_200", "absent", "html"),
+    ("redirect-loop", "redirect_loop", "absent", "too many redirects"),
+    ("redirect-elsewhere", "redirect_elsewhere", "present", "another origin"),
+    ("huge-body", "huge_body", "absent", "HTTP 500"),
+    ("slow-drip", "slow_drip", "present", "HTTP 500"),
+    ("closed-connection", "close", "absent", "unavailable"),
+    ("not-http", "garbage", "present", "unavailable"),
+]
+
+
+@pytest.mark.parametrize("mode, state, expected", [pytest.param(m, s, e, id=i) for i, m, s, e in HOSTILE_CASES])
+def test_hostile_server_ends_in_one_line_without_a_write(mode: str, state: str, expected: str) -> None:
+    with HostileServer(mode) as server:
+        failed, result = run_module("group", dict(FAST, name=GROUP, state=state, api_url=server.url))
+        assert_one_line_failure(failed, result, expected)
+        assert server.writes() == [] and result["write_attempted"] is False
+        assert 1 <= len(server.log) <= 12
+
+
+def test_tls_failure_with_verification_on(simulated_cluster: t.Any) -> None:
+    cluster = simulated_cluster(node_count=1, tls=True)
+    target = cluster.nodes["node1"]
+    failed, result = run_module("group", dict(FAST, name=GROUP, api_url=target.url))
+    assert_one_line_failure(failed, result, "TLS verification failed (set ca_path")
+    assert target.groups == set()
+
+
+@pytest.mark.parametrize("extra_vars, expected", [
+    pytest.param({"group": 42}, "got int 42", id="yaml-int"),
+    pytest.param({"group": None}, "the group name is missing", id="yaml-null"),
+    pytest.param({"group": ["a"]}, "got list", id="yaml-list"),
+    pytest.param({"group": "a/../b"}, "contains '/'", id="slash"),
+])
+def test_playbook_refuses_bad_names_from_typed_extra_vars(simulated_cluster: t.Any, tmp_path: t.Any,
+                                                          extra_vars: dict[str, t.Any], expected: str) -> None:
+    cluster = simulated_cluster(node_count=3)
+    inventory = write_inventory(tmp_path, cluster.urls())
+    run = run_playbook("create_group.yml", inventory, tmp_path / "records", extra_vars=extra_vars)
+    assert run.rc != 0, run.describe()
+    assert expected in run.stdout, run.describe()
+    assert "Traceback" not in run.stdout + run.stderr
+    assert all(not node.log for node in cluster.nodes.values())
+    assert not os.path.exists(tmp_path / "records") or not any(os.scandir(tmp_path / "records")), json.dumps(os.listdir(tmp_path))
