@@ -47,6 +47,7 @@ options:
       - Accepted so that C(module_defaults) for C(group/clusterops.groups.cluster) that set it for the per-node modules
         do not break this module.
     type: str
+    required: false
   name:
     description:
       - The group id. 1-128 characters of C(A-Z a-z 0-9 . _ -), starting with a letter or digit.
