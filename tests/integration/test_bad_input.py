@@ -177,3 +177,32 @@ def test_playbook_refuses_bad_names_from_typed_extra_vars(simulated_cluster: t.A
     assert "Traceback" not in run.stdout + run.stderr
     assert all(not node.log for node in cluster.nodes.values())
     assert not os.path.exists(tmp_path / "records") or not any(os.scandir(tmp_path / "records")), json.dumps(os.listdir(tmp_path))
+
+
+# Values the module's argspec would convert or refuse first, but that reach module_utils unconverted from the
+# fast path engine and the trial runner: module_utils validates them itself.
+RAW_OPTION_CASES = [
+    ("validate-certs-string", {"validate_certs": "yes"}, "validate_certs must be true or false"),
+    ("retries-bool", {"retries": True}, "retries must be an integer"),
+    ("retries-string", {"retries": "3"}, "retries must be an integer"),
+    ("timeout-string", {"timeout": "10"}, "timeout must be a number"),
+    ("timeout-nan", {"timeout": float("nan")}, "timeout must be a number"),
+    ("backoff-base-huge", {"backoff_base": 1e9}, "backoff_base must be a number at least 0"),
+    ("api-url-int", {"api_url": 42}, "api_url is required"),
+    ("api-url-control", {"api_url": "http://node1\x07"}, "whitespace or control"),
+    ("token-int", {"api_token": 12345}, "api_token must be printable ascii"),
+    ("name-bytes", {"name": b"ops"}, "got bytes"),
+]
+
+
+@pytest.mark.parametrize("overrides, expected", [pytest.param(o, e, id=i) for i, o, e in RAW_OPTION_CASES])
+def test_module_utils_refuse_raw_values_before_any_request(node: t.Any, overrides: dict[str, t.Any], expected: str) -> None:
+    from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+    from ansible_collections.clusterops.groups.plugins.module_utils._group_state import run_group_task
+    node.clear_log()
+    params = dict(FAST, name=GROUP, state="present", api_url=node.url)
+    params.update(overrides)
+    with pytest.raises(InvalidInput) as raised:
+        run_group_task(params, check_mode=False)
+    assert expected.lower() in raised.value.msg.lower() and "\n" not in raised.value.msg
+    assert node.log == []

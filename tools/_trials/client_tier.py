@@ -43,6 +43,8 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
         wait_until_quiet(cluster)
         outcome = TrialOutcome(str(account.get("outcome")))
         outcome.violations = check_run(scenario, account, snapshot(cluster, scenario))
+        if outcome.violations:
+            outcome.violations += node_errors(account)
         if account.get("outcome") == INCOMPLETE:
             cluster.clear_faults()
             finish = engine.finish(RunRecord(record_dir, run_id).load(), options, record_dir)
@@ -55,6 +57,11 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
         outcome.violations += secret_leaks(token, {"account": repr(account)}, [record_dir])
         outcome.faulted_requests = faulted_requests(cluster)
         return outcome
+
+
+def node_errors(account: t.Mapping[str, t.Any]) -> list[str]:
+    """The account's per-node errors, printed with a violation (what the client saw)."""
+    return ["(account) %s: %s" % (node, entry["error"]) for node, entry in (account.get("nodes") or {}).items() if entry.get("error")]
 
 
 class FastEngine:

@@ -20,6 +20,7 @@ class Report:
         self.liveness_trials = 0
         self.finish_runs = 0
         self.violations: list[tuple[Scenario, list[str]]] = []
+        self.liveness_rerun_passed: list[tuple[int, list[str]]] = []
 
     def add(self, scenario: Scenario, outcome: TrialOutcome) -> None:
         self.done += 1
@@ -42,6 +43,8 @@ class Report:
                  "outcomes: %s" % _counts(self.outcomes),
                  "liveness trials (must succeed): %d; finish runs: %d; crashes: %s" % (
                      self.liveness_trials, self.finish_runs, _counts(self.crashes) or "none"),
+                 "liveness failures not reproduced on re-run (load-related timeouts): %d %s" % (
+                     len(self.liveness_rerun_passed), [index for index, _lines in self.liveness_rerun_passed]),
                  "violations: %d" % len(self.violations)]
         for scenario, problems in self.violations:
             lines.extend(violation_lines(scenario, problems, rerun_command(scenario)))
