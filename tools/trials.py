@@ -73,23 +73,6 @@ def trial_runner(arguments: argparse.Namespace, token: str | None) -> t.Callable
     return lambda scenario: run_client_trial(scenario, arguments.path, token)
 
 
-def only_liveness(violations: list[str]) -> bool:
-    return all(line.startswith(("liveness:", "(account)")) for line in violations)
-
-
-def confirm_liveness(run_trial: t.Callable[[Scenario], TrialOutcome], scenario: Scenario, outcome: TrialOutcome,
-                     report: Report) -> TrialOutcome:
-    """A liveness failure with timeouts can be the machine's fault (a starved process misses a 0.5 s timeout on a
-    request the node answered): re-run the trial once; if it passes, count it (never hidden) as load-related."""
-    again = run_trial(scenario)
-    if again.violations:
-        return outcome
-    report.liveness_rerun_passed.append((scenario.index, outcome.violations))
-    print("liveness failure of trial %d not reproduced on re-run (counted as load-related): %s" % (
-        scenario.index, " | ".join(outcome.violations)[:600]), flush=True)
-    return again
-
-
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     token = trial_token(arguments)
@@ -100,8 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     for index in indexes:
         scenario = draw_scenario(arguments.seed, index, arguments.timeout, arguments.crash_rate, arguments.max_nodes)
         outcome = run_trial(scenario)
-        if outcome.violations and only_liveness(outcome.violations):
-            outcome = confirm_liveness(run_trial, scenario, outcome, report)
         report.add(scenario, outcome)
         if outcome.violations:
             print("\n".join(violation_lines(scenario, outcome.violations, rerun_command(arguments, scenario))), flush=True)

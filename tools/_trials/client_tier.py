@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import tempfile
+import threading
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _transaction, _transport
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import run_group_task
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
@@ -31,6 +32,50 @@ def connection_options(scenario: Scenario, token: str | None) -> dict[str, t.Any
     return {"api_token": token, "timeout": scenario.timeout, "retries": scenario.retries, "backoff_base": 0.0, "backoff_max": 0.0}
 
 
+class TimeoutCounter:
+    """Counts the client's read/connect timeouts per node URL, to tell the faults we injected from the machine's
+    load: a starved process can miss a short timeout on a request the node answered at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_url: dict[str, int] = {}
+        self.original = _transport.NodeClient._send_once  # pylint: disable=protected-access
+        counter = self
+
+        def counting_send_once(client: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            reply = counter.original(client, *args, **kwargs)
+            if reply.status is None and "timed out" in (reply.error or ""):
+                with counter.lock:
+                    counter.by_url[client.node_url] = counter.by_url.get(client.node_url, 0) + 1
+            return reply
+
+        _transport.NodeClient._send_once = counting_send_once  # type: ignore[method-assign]  # pylint: disable=protected-access
+
+    def reset(self) -> None:
+        with self.lock:
+            self.by_url.clear()
+
+    def unplanned(self, cluster: t.Any) -> dict[str, int]:
+        """Per node: client timeouts beyond the timeout faults the simulator really applied."""
+        extra = {}
+        for name, node in cluster.nodes.items():
+            injected = sum(1 for entry in list(node.log) if entry.fault is not None and entry.fault.value.startswith("timeout"))
+            seen = self.by_url.get(node.url, 0)
+            if seen > injected:
+                extra[name] = seen - injected
+        return extra
+
+
+_TIMEOUTS: TimeoutCounter | None = None
+
+
+def timeout_counter() -> TimeoutCounter:
+    global _TIMEOUTS  # pylint: disable=global-statement
+    if _TIMEOUTS is None:
+        _TIMEOUTS = TimeoutCounter()
+    return _TIMEOUTS
+
+
 def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialOutcome:
     with tempfile.TemporaryDirectory(prefix="clusterops-trial-") as record_dir, \
             SimulatedCluster(node_count=len(scenario.nodes), token=token, seed=scenario.seed) as cluster:
@@ -39,10 +84,13 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
         options = connection_options(scenario, token)
         nodes = [{"name": name, "api_url": url} for name, url in cluster.urls().items()]
         run_id = "trial-%d-%d" % (scenario.seed, scenario.index)
+        timeouts = timeout_counter()
+        timeouts.reset()
         account = engine.apply(nodes, scenario, options, record_dir, run_id)
         wait_until_quiet(cluster)
         outcome = TrialOutcome(str(account.get("outcome")))
-        outcome.violations = check_run(scenario, account, snapshot(cluster, scenario))
+        outcome.unplanned_timeouts = timeouts.unplanned(cluster)
+        outcome.violations = check_run(scenario, account, snapshot(cluster, scenario), load_noise=bool(outcome.unplanned_timeouts))
         if outcome.violations:
             outcome.violations += node_errors(account)
         if account.get("outcome") == INCOMPLETE:

@@ -18,6 +18,8 @@ class TrialOutcome:
     faulted_requests: dict[str, int] = field(default_factory=dict)
     finish_ran: bool = False
     crash: str | None = None
+    # client timeouts the simulator did not cause (a starved process): the liveness premise did not hold
+    unplanned_timeouts: dict[str, int] = field(default_factory=dict)
 
 
 def wait_until_quiet(cluster: t.Any, timeout: float = QUIET_WAIT_SECONDS) -> bool:

@@ -21,8 +21,13 @@ def state_name(exists: bool) -> str:
     return "present" if exists else "absent"
 
 
-def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.Mapping[str, bool]) -> list[str]:
-    """Violations (one line each) of a run that ended on its own; [] when the invariant holds."""
+def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.Mapping[str, bool],
+              load_noise: bool = False) -> list[str]:
+    """Violations (one line each) of a run that ended on its own; [] when the invariant holds.
+
+    ``load_noise``: the client timed out on requests the simulator answered without a fault (the machine was
+    starved), so the nodes saw more failures than were injected and liveness is not required of this run.
+    """
     if not isinstance(account, t.Mapping) or account.get("outcome") not in (SUCCESS,) + FAILURE_OUTCOMES:
         return ["no account or unexpected outcome: %r" % (account or {}).get("outcome") if isinstance(account, t.Mapping)
                 else "the run published no account"]
@@ -33,7 +38,7 @@ def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.M
         problems += _check_success(scenario, nodes, prior, final)
     else:
         problems += _check_failure(scenario, account["outcome"], nodes, prior, final)
-        if scenario.must_succeed():
+        if scenario.must_succeed() and not load_noise:
             problems.append("liveness: every fault was transient and fewer than retries=%d on every node, yet outcome %s"
                             % (scenario.retries, account["outcome"]))
     return problems
