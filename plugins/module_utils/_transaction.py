@@ -159,6 +159,8 @@ def node_account(node: str, apply_result: Result, record: t.Optional[t.Mapping[s
         after = STATE_UNKNOWN
     if is_module_result(compensation):
         after = state_name(compensation.get("exists"))
+    elif node in plan:
+        after = STATE_UNKNOWN  # the compensating call left no module answer: it may have written, never claim the old state
     account: dict[str, t.Any] = {
         "before": before,
         "action": action,
