@@ -42,6 +42,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-nodes", type=int, default=12)
     parser.add_argument("--token-env", help="take the API token from this env var (default: a random token per run)")
     parser.add_argument("--no-token", action="store_true", help="nodes require no token")
+    parser.add_argument("--evidence-dir", help="playbook tier: keep outputs and records of violating trials here")
     parser.add_argument("--progress", type=int, default=0, help="print a progress line every N trials")
     arguments = parser.parse_args(argv)
     arguments.path = arguments.path or DEFAULT_PATH[arguments.tier]
@@ -68,7 +69,7 @@ def rerun_command(arguments: argparse.Namespace, scenario: Scenario) -> str:
 def trial_runner(arguments: argparse.Namespace, token: str | None) -> t.Callable[[Scenario], TrialOutcome]:
     if arguments.tier == "playbook":
         from _trials.playbook_tier import run_playbook_trial  # pylint: disable=import-outside-toplevel
-        return lambda scenario: run_playbook_trial(scenario, arguments.path, token)
+        return lambda scenario: run_playbook_trial(scenario, arguments.path, token, arguments.evidence_dir)
     from _trials.client_tier import run_client_trial  # pylint: disable=import-outside-toplevel
     return lambda scenario: run_client_trial(scenario, arguments.path, token)
 

@@ -17,6 +17,7 @@ class TrialOutcome:
     violations: list[str] = field(default_factory=list)
     faulted_requests: dict[str, int] = field(default_factory=dict)
     finish_ran: bool = False
+    finish_reruns: int = 0
     crash: str | None = None
     # client timeouts the simulator did not cause (a starved process): the liveness premise did not hold
     unplanned_timeouts: dict[str, int] = field(default_factory=dict)
@@ -30,6 +31,23 @@ def wait_until_quiet(cluster: t.Any, timeout: float = QUIET_WAIT_SECONDS) -> boo
             return True
         time.sleep(0.01)
     return False
+
+
+def node_errors(account: t.Mapping[str, t.Any] | None) -> list[str]:
+    """The account's per-node errors, printed with a violation (what the client saw)."""
+    return ["(account) %s: %s" % (node, entry["error"]) for node, entry in ((account or {}).get("nodes") or {}).items()
+            if isinstance(entry, t.Mapping) and entry.get("error")]
+
+
+def timeouts_without_fault(cluster: t.Any, account: t.Mapping[str, t.Any] | None) -> dict[str, int]:
+    """Nodes whose error says "timed out" although the simulator applied no timeout fault to them (machine load)."""
+    found = {}
+    for node, line in ((node, entry.get("error") or "") for node, entry in ((account or {}).get("nodes") or {}).items()
+                       if isinstance(entry, t.Mapping)):
+        injected = any(entry.fault is not None and entry.fault.value.startswith("timeout") for entry in list(cluster.nodes[node].log))
+        if "timed out" in line and not injected:
+            found[node] = 1
+    return found
 
 
 def faulted_requests(cluster: t.Any) -> dict[str, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -16,20 +17,22 @@ import typing as t
 from playbook_runner import REPO_ROOT, PlaybookRun, playbook_command, playbook_environment, run_playbook, write_inventory
 from simulator import SimulatedCluster
 
-from .common import TrialOutcome, faulted_requests, secret_leaks, wait_until_quiet
+from .common import TrialOutcome, faulted_requests, node_errors, secret_leaks, timeouts_without_fault, wait_until_quiet
 from .invariant import check_finished, check_run
 from .scenario import Scenario, install, snapshot
 
 PLAYBOOK_TIMEOUT_SECONDS = 300.0
 CRASH_POLL_SECONDS = 0.02
+FINISH_ATTEMPTS = 3
 PLAYBOOK_BY_OPERATION = {"create": "create_group.yml", "delete": "delete_group.yml"}
 
 
-def run_playbook_trial(scenario: Scenario, path: str, token: str | None, keep_dir: str | None = None) -> TrialOutcome:
-    with tempfile.TemporaryDirectory(prefix="clusterops-trial-", dir=keep_dir) as work_dir, \
+def run_playbook_trial(scenario: Scenario, path: str, token: str | None, evidence_dir: str | None = None) -> TrialOutcome:
+    with tempfile.TemporaryDirectory(prefix="clusterops-trial-") as work_dir, \
             SimulatedCluster(node_count=len(scenario.nodes), token=token, seed=scenario.seed) as cluster:
         install(cluster, scenario)
         trial = _PlaybookTrial(scenario, path, token, work_dir, cluster)
+        trial.evidence_dir = evidence_dir
         return trial.run()
 
 
@@ -44,6 +47,7 @@ class _PlaybookTrial:
         self.fast_vars = {"group_transaction_fast_path": True} if path == "fast" else {}
         self.env = {"CLUSTEROPS_API_TOKEN": token} if token else {}
         self.outputs: dict[str, str] = {}
+        self.evidence_dir: str | None = None
 
     def run(self) -> TrialOutcome:
         extra_vars = dict(self.fast_vars, group=self.scenario.group, group_transaction_run_id=self.run_id)
@@ -56,12 +60,15 @@ class _PlaybookTrial:
         wait_until_quiet(self.cluster)
         account = run.result
         outcome = TrialOutcome(str((account or {}).get("outcome", "no_account")))
-        outcome.violations = check_run(self.scenario, account, snapshot(self.cluster, self.scenario))
+        outcome.unplanned_timeouts = timeouts_without_fault(self.cluster, account)
+        outcome.violations = check_run(self.scenario, account, snapshot(self.cluster, self.scenario),
+                                       load_noise=bool(outcome.unplanned_timeouts))
+        if outcome.violations:
+            outcome.violations += node_errors(account)
         if (run.rc == 0) != (outcome.outcome == "success"):
             outcome.violations.append("exit code %d does not match outcome %s" % (run.rc, outcome.outcome))
         if outcome.outcome == "rollback_incomplete":
-            outcome.violations += self._finish(allow_desired=False)
-            outcome.finish_ran = True
+            outcome.violations += self._finish(outcome, allow_desired=False)
         return self._close(outcome)
 
     def _crash_trial(self, playbook: str, extra_vars: dict[str, t.Any]) -> TrialOutcome:
@@ -71,8 +78,7 @@ class _PlaybookTrial:
         run_outcome = self._recorded_outcome()
         outcome = TrialOutcome("crash_%s" % (run_outcome or "midway") if killed else "crash_missed_%s" % run_outcome,
                                crash=crash["signal"] if killed else None)
-        outcome.violations = self._finish(allow_desired=run_outcome == "success")
-        outcome.finish_ran = True
+        outcome.violations = self._finish(outcome, allow_desired=run_outcome == "success")
         return self._close(outcome)
 
     def _run_and_kill(self, playbook: str, extra_vars: dict[str, t.Any], after_writes: int, kill_signal: int) -> bool:
@@ -110,16 +116,24 @@ class _PlaybookTrial:
         except (OSError, ValueError):
             return None
 
-    def _finish(self, allow_desired: bool) -> list[str]:
-        """Clear every fault, run finish_rollback.yml for this run, check that the nodes converged."""
+    def _finish(self, outcome: TrialOutcome, allow_desired: bool) -> list[str]:
+        """Clear every fault, run finish_rollback.yml for this run, check that the nodes converged; re-run it (as an
+        operator would) only when it failed on timeouts, which with no fault left are the machine's load."""
         self.cluster.clear_faults()
-        run = run_playbook("finish_rollback.yml", None, self.record_dir, extra_vars=dict(self.fast_vars, run_id=self.run_id),
-                           extra_env=self.env, timeout=PLAYBOOK_TIMEOUT_SECONDS)
-        self._keep_output("finish", run)
-        problems = check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired)
-        no_record = run.rc != 0 and "no record of run" in run.stdout
-        if run.rc != 0 and not no_record:
-            problems.append("finish_rollback.yml failed with faults cleared (rc %d): %s" % (run.rc, _tail(run)))
+        outcome.finish_ran = True
+        problems: list[str] = []
+        for attempt in range(FINISH_ATTEMPTS):
+            run = run_playbook("finish_rollback.yml", None, self.record_dir, extra_vars=dict(self.fast_vars, run_id=self.run_id),
+                               extra_env=self.env, timeout=PLAYBOOK_TIMEOUT_SECONDS)
+            self._keep_output("finish %d" % attempt, run)
+            wait_until_quiet(self.cluster)
+            problems = check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired)
+            no_record = run.rc != 0 and "no record of run" in run.stdout
+            if run.rc != 0 and not no_record:
+                problems.append("finish_rollback.yml failed with faults cleared (rc %d): %s" % (run.rc, _tail(run)))
+            if not problems or "timed out" not in run.stdout:
+                return problems
+            outcome.finish_reruns += 1
         return problems
 
     def _keep_output(self, name: str, run: PlaybookRun) -> None:
@@ -129,7 +143,18 @@ class _PlaybookTrial:
     def _close(self, outcome: TrialOutcome) -> TrialOutcome:
         outcome.violations += secret_leaks(self.token, self.outputs, [self.record_dir])
         outcome.faulted_requests = faulted_requests(self.cluster)
+        if outcome.violations and self.evidence_dir:
+            self._keep_evidence()
         return outcome
+
+    def _keep_evidence(self) -> None:
+        """The playbook outputs and the record of a violating trial, for the investigation (token scrubbed)."""
+        directory = os.path.join(self.evidence_dir, self.run_id)
+        os.makedirs(directory, exist_ok=True)
+        for name, text in self.outputs.items():
+            with open(os.path.join(directory, name.replace(" ", "_") + ".txt"), "w", encoding="utf-8") as handle:
+                handle.write(text.replace(self.token, "<token>") if self.token else text)
+        shutil.copytree(self.record_dir, os.path.join(directory, "records"), dirs_exist_ok=True)
 
 
 def _kill_group(process: subprocess.Popen, kill_signal: int) -> None:

@@ -19,6 +19,7 @@ class Report:
         self.crashes: Counter[str] = Counter()
         self.liveness_trials = 0
         self.finish_runs = 0
+        self.finish_reruns = 0
         self.violations: list[tuple[Scenario, list[str]]] = []
         self.load_noise_trials: list[int] = []
 
@@ -33,6 +34,7 @@ class Report:
             self.load_noise_trials.append(scenario.index)
         self.liveness_trials += scenario.must_succeed() and not outcome.unplanned_timeouts
         self.finish_runs += outcome.finish_ran
+        self.finish_reruns += outcome.finish_reruns
         if outcome.violations:
             self.violations.append((scenario, outcome.violations))
 
@@ -45,6 +47,7 @@ class Report:
                  "outcomes: %s" % _counts(self.outcomes),
                  "liveness trials (must succeed): %d; finish runs: %d; crashes: %s" % (
                      self.liveness_trials, self.finish_runs, _counts(self.crashes) or "none"),
+                 "finish re-runs after client timeouts with no fault left (machine load): %d" % self.finish_reruns,
                  "trials with client timeouts the simulator did not cause (machine load; liveness not required): %d %s" % (
                      len(self.load_noise_trials), self.load_noise_trials[:50]),
                  "violations: %d" % len(self.violations)]

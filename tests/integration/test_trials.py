@@ -1,0 +1,92 @@
+"""A bounded CI sample of the reliability trials (the soak is documented in docs/reliability.md).
+
+Client tier: CLUSTEROPS_CI_CLIENT_TRIALS (default 300) in-process trials of the fast engine and a few of the
+per-host emulation. Playbook tier: 8 real ansible-playbook trials, per-host and fast path, 2 of them killed
+midway (SIGTERM and SIGKILL) and finished with finish_rollback.yml. Plus: the runner really catches a broken
+rollback policy and prints a reproduction that re-runs alone.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import typing as t
+
+import pytest
+
+from playbook_runner import REPO_ROOT
+
+TRIALS = os.path.join(REPO_ROOT, "tools", "trials.py")
+TOOLS_DIR = os.path.join(REPO_ROOT, "tools")
+CLIENT_TRIALS = int(os.environ.get("CLUSTEROPS_CI_CLIENT_TRIALS", "300"))
+
+
+def run_trials(*arguments: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, TRIALS, *arguments], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def report_value(stdout: str, label: str) -> str:
+    match = re.search(r"^%s:? (.*)$" % re.escape(label), stdout, re.MULTILINE)
+    assert match, stdout[-3000:]
+    return match.group(1)
+
+
+def assert_clean(completed: subprocess.CompletedProcess[str], trials: int) -> str:
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0 and "violations: 0" in completed.stdout, output[-6000:]
+    assert "trials=%d/%d" % (trials, trials) in completed.stdout, output[-3000:]
+    assert "Traceback" not in output
+    return completed.stdout
+
+
+@pytest.mark.parametrize("path, trials, seed", [("fast", CLIENT_TRIALS, 101), ("per-host", max(10, CLIENT_TRIALS // 10), 102)])
+def test_client_tier_sample_keeps_the_invariant(path: str, trials: int, seed: int) -> None:
+    stdout = assert_clean(run_trials("--tier", "client", "--path", path, "--trials", str(trials), "--seed", str(seed)), trials)
+    outcomes = report_value(stdout, "outcomes")
+    assert "success=" in outcomes and "rolled_back=" in outcomes, outcomes
+    assert "reset=" in report_value(stdout, "requests faulted by kind (simulator log)")
+
+
+@pytest.mark.parametrize("path, trials, seed", [("per-host", 4, 2), ("fast", 2, 2)])
+def test_playbook_tier_sample_keeps_the_invariant(path: str, trials: int, seed: int) -> None:
+    assert_clean(run_trials("--tier", "playbook", "--path", path, "--trials", str(trials), "--seed", str(seed), "--max-nodes", "6"),
+                 trials)
+
+
+def test_killed_playbooks_are_finished_from_the_record() -> None:
+    """Seed 2, 6 nodes max: trial 0 gets SIGTERM, trial 1 SIGKILL, each after the first node write."""
+    stdout = assert_clean(run_trials("--tier", "playbook", "--trials", "2", "--seed", "2", "--crash-rate", "1.0", "--max-nodes", "6"), 2)
+    crashes = report_value(stdout, "liveness trials (must succeed)")
+    assert "SIGTERM=1" in crashes and "SIGKILL=1" in crashes and "finish runs: 2" in crashes, stdout
+
+
+def test_runner_catches_a_broken_rollback_and_prints_a_reproduction(monkeypatch: pytest.MonkeyPatch, capsys: t.Any) -> None:
+    """With the compensation plan emptied (no rollback at all), the invariant must fail and say how to re-run."""
+    monkeypatch.syspath_prepend(TOOLS_DIR)
+    import trials  # pylint: disable=import-outside-toplevel
+    from ansible_collections.clusterops.groups.plugins.module_utils import _transaction  # pylint: disable=import-outside-toplevel
+    monkeypatch.setattr(_transaction, "plan_compensation", lambda *_args, **_kwargs: {})
+    exit_code = trials.main(["--tier", "client", "--trials", "25", "--seed", "101"])
+    stdout = capsys.readouterr().out
+    assert exit_code == 1
+    assert "VIOLATION seed=101 trial=" in stdout and "diverge from their prior state (silent divergence)" in stdout
+    assert "reproduction: {" in stdout
+    rerun = re.search(r"re-run: python tools/trials.py (.*)$", stdout, re.MULTILINE)
+    assert rerun and "--only" in rerun.group(1)
+
+
+def test_account_never_claims_the_apply_state_when_the_rollback_answer_is_lost() -> None:
+    """Found by the playbook soak (seed 7, trial 33): a node whose compensating call left no module answer was
+    reported with its state after the apply (present) although the rollback's DELETE had landed (absent)."""
+    from ansible_collections.clusterops.groups.plugins.module_utils import _transaction  # pylint: disable=import-outside-toplevel
+    applied = {"changed": True, "failed": False, "existed_before": False, "exists": True, "write_attempted": True, "action": "create"}
+    failed = {"failed": True, "existed_before": False, "exists": False, "write_attempted": True, "action": "create", "msg": "boom"}
+    results = {"node1": applied, "node2": failed}
+    plan = _transaction.plan_compensation(results)
+    assert plan == {"node1": "absent"}
+    lost = {"failed": True, "msg": "MODULE FAILURE", "rc": 137}  # e.g. the module process was killed
+    account = _transaction.build_account("create", "g", "r1", results, plan, {"node1": lost})
+    assert account["nodes"]["node1"]["after"] == "unknown" and account["nodes"]["node1"]["rollback"] == "failed"
+    assert account["outcome"] == "rollback_incomplete"
