@@ -161,6 +161,7 @@ def test_tls_failure_with_verification_on(simulated_cluster: t.Any) -> None:
     assert target.groups == set()
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("extra_vars, expected", [
     pytest.param({"group": 42}, "got int 42", id="yaml-int"),
     pytest.param({"group": None}, "the group name is missing", id="yaml-null"),

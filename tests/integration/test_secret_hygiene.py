@@ -41,6 +41,7 @@ def token_cluster(simulated_cluster: t.Callable[..., t.Any], node_count: int = 3
     return simulated_cluster(node_count=node_count, token=TOKEN)
 
 
+@pytest.mark.timeout(1200)
 def test_playbook_paths_at_vvvv_never_show_the_token(simulated_cluster, tmp_path) -> None:
     """The token as a module argument (inventory var): what -vvvv would print if no_log were missing.
     The finish reads hosts from the record, not the inventory: it gets the token from the env var (the documented
@@ -107,6 +108,7 @@ def test_fast_path_account_and_record_never_show_the_token(simulated_cluster, tm
     assert_no_secret(json.dumps(account, default=str), directories=[tmp_path])
 
 
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("tier, trials", [("client", "12"), ("playbook", "1")])
 def test_trial_runner_never_shows_the_token(tier: str, trials: str) -> None:
     env = dict(os.environ, TRIAL_TOKEN=TOKEN)

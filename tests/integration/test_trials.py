@@ -41,6 +41,7 @@ def assert_clean(completed: subprocess.CompletedProcess[str], trials: int) -> st
     return completed.stdout
 
 
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("path, trials, seed", [("fast", CLIENT_TRIALS, 101), ("per-host", max(10, CLIENT_TRIALS // 10), 102)])
 def test_client_tier_sample_keeps_the_invariant(path: str, trials: int, seed: int) -> None:
     stdout = assert_clean(run_trials("--tier", "client", "--path", path, "--trials", str(trials), "--seed", str(seed)), trials)
@@ -49,19 +50,22 @@ def test_client_tier_sample_keeps_the_invariant(path: str, trials: int, seed: in
     assert "reset=" in report_value(stdout, "requests faulted by kind (simulator log)")
 
 
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("path, trials, seed", [("per-host", 4, 2), ("fast", 2, 2)])
 def test_playbook_tier_sample_keeps_the_invariant(path: str, trials: int, seed: int) -> None:
     assert_clean(run_trials("--tier", "playbook", "--path", path, "--trials", str(trials), "--seed", str(seed), "--max-nodes", "6"),
                  trials)
 
 
+@pytest.mark.timeout(1800)
 def test_killed_playbooks_are_finished_from_the_record() -> None:
-    """Seed 2, 6 nodes max: trial 0 gets SIGTERM, trial 1 SIGKILL, each after the first node write."""
-    stdout = assert_clean(run_trials("--tier", "playbook", "--trials", "2", "--seed", "2", "--crash-rate", "1.0", "--max-nodes", "6"), 2)
+    """Seed 1, 6 nodes max: trial 0 gets SIGTERM after 3 node writes, trial 1 SIGKILL after 4 (6 writes due in each)."""
+    stdout = assert_clean(run_trials("--tier", "playbook", "--trials", "2", "--seed", "1", "--crash-rate", "1.0", "--max-nodes", "6"), 2)
     crashes = report_value(stdout, "liveness trials (must succeed)")
     assert "SIGTERM=1" in crashes and "SIGKILL=1" in crashes and "finish runs: 2" in crashes, stdout
 
 
+@pytest.mark.timeout(1800)
 def test_runner_catches_a_broken_rollback_and_prints_a_reproduction(monkeypatch: pytest.MonkeyPatch, capsys: t.Any) -> None:
     """With the compensation plan emptied (no rollback at all), the invariant must fail and say how to re-run."""
     monkeypatch.syspath_prepend(TOOLS_DIR)
