@@ -146,23 +146,23 @@ def test_token_from_inventory_is_sent_and_never_shown(simulated_cluster: t.Calla
 
 
 @pytest.mark.parametrize("fast_path", [False, True], ids=["per-host", "fast-path"])
-def test_rollback_on_12_nodes_accounts_every_node_by_its_own_result(
+def test_rollback_with_few_forks_accounts_every_node_by_its_own_result(
         simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any, fast_path: bool) -> None:
-    """Regression: a templated run_once on the per-host tasks copied one host's result to every host,
-    so the account (and the plan) used other nodes' results once more than a handful of nodes ran."""
-    simulator = simulated_cluster(node_count=12)
-    simulator.nodes["node7"].groups.add(GROUP)
-    # node12 answers last (a slow first read), then is down: with the bug, its failure reached every host.
-    simulator.nodes["node12"].add_fault(Fault(FaultKind.LATENCY, method="GET", count=1, delay=3.0))
-    simulator.nodes["node12"].add_fault(Fault(FaultKind.OUTAGE, method=None))
+    """Regression: a templated run_once on the per-host tasks made Ansible copy each registered result to
+    every host; with fewer forks than nodes, the failed node's (or a skipped node's) result arrived last and
+    became every node's, so the account reported restored nodes as failed (rollback_incomplete)."""
+    simulator = simulated_cluster(node_count=6)
+    simulator.nodes["node3"].groups.add(GROUP)
+    simulator.nodes["node6"].add_fault(Fault(FaultKind.OUTAGE, method=None))
     run = run_playbook("create_group.yml", write_inventory(tmp_path, simulator.urls()), tmp_path / "records",
-                       extra_vars={"group": GROUP, "group_transaction_fast_path": fast_path})
+                       extra_vars={"group": GROUP, "group_transaction_fast_path": fast_path},
+                       extra_env={"ANSIBLE_FORKS": "2"})
     assert run.rc != 0, run.describe()
     assert run.result["outcome"] == "rolled_back", run.describe()
-    assert {name for name, node in simulator.nodes.items() if GROUP in node.groups} == {"node7"}
+    assert {name for name, node in simulator.nodes.items() if GROUP in node.groups} == {"node3"}
     nodes = run.result["nodes"]
-    assert nodes["node7"]["before"] == "present" and nodes["node7"]["rollback"] == "not_needed"
-    assert nodes["node12"]["result"] == "failed"
-    for name in (f"node{index}" for index in range(1, 12) if index != 7):
+    assert nodes["node3"]["before"] == "present" and nodes["node3"]["rollback"] == "not_needed"
+    assert nodes["node6"]["result"] == "failed"
+    for name in ("node1", "node2", "node4", "node5"):
         assert nodes[name]["before"] == "absent" and nodes[name]["result"] == "changed", (name, nodes[name])
         assert nodes[name]["rollback"] == "restored" and nodes[name]["after"] == "absent", (name, nodes[name])
