@@ -197,12 +197,9 @@ error_kind:
   sample: invalid_input
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ..module_utils._cluster_transaction import DEFAULT_WORKERS, run_cluster_group_task
 from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._errors import ClusterOpsError
-from ..module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ..module_utils._module_boundary import run_module
 
 
 def argument_spec() -> dict:
@@ -222,16 +219,7 @@ def argument_spec() -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result = run_cluster_group_task(module.params, check_mode=module.check_mode)
-    except ClusterOpsError as error:
-        module.fail_json(**error.to_result())
-    if result["failed"]:
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(argument_spec(), lambda module: run_cluster_group_task(module.params, check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

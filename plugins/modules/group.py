@@ -188,12 +188,9 @@ error_kind:
   sample: node_unavailable
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._errors import ClusterOpsError
 from ..module_utils._group_state import run_group_task
-from ..module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ..module_utils._module_boundary import run_module
 
 
 def argument_spec() -> dict:
@@ -209,14 +206,8 @@ def argument_spec() -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, required_together=[("record_dir", "run_id")])
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result = run_group_task(module.params, check_mode=module.check_mode)
-    except ClusterOpsError as error:
-        module.fail_json(**error.to_result())
-    module.exit_json(**result)
+    run_module(argument_spec(), lambda module: run_group_task(module.params, check_mode=module.check_mode),
+               required_together=[("record_dir", "run_id")])
 
 
 if __name__ == "__main__":

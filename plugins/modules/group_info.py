@@ -90,25 +90,15 @@ error_kind:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._errors import ClusterOpsError
 from ..module_utils._group_state import run_group_info_task
-from ..module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ..module_utils._module_boundary import run_module
 
 
 def main() -> None:
     spec = connection_argument_spec()
     spec.update(name={"type": "raw", "required": True, "aliases": ["group"]})
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    try:
-        result = run_group_info_task(module.params)
-    except ClusterOpsError as error:
-        module.fail_json(**error.to_result())
-    module.exit_json(**result)
+    run_module(spec, lambda module: run_group_info_task(module.params))
 
 
 if __name__ == "__main__":

@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clusterops.groups.plugins.modules import group, group_info
+from ansible_collections.clusterops.groups.plugins.module_utils import _module_boundary
+from ansible_collections.clusterops.groups.plugins.modules import cluster_group, group, group_info
 from ansible_collections.clusterops.groups.tests.module_runner import run_module
 
 UNREACHABLE_URL = "http://127.0.0.1:9"  # never contacted: every case fails before any request
 
 
-@pytest.mark.parametrize("module", [group, group_info])
-def test_missing_requests_gives_the_standard_error(monkeypatch, module) -> None:
-    monkeypatch.setattr(module, "HAS_REQUESTS", False)
-    monkeypatch.setattr(module, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
-    failed, result = run_module(module.main, {"name": "g", "api_url": UNREACHABLE_URL})
+@pytest.mark.parametrize("module, args", [
+    (group, {"name": "g", "api_url": UNREACHABLE_URL}),
+    (group_info, {"name": "g", "api_url": UNREACHABLE_URL}),
+    (cluster_group, {"name": "g", "nodes": [{"name": "n1", "api_url": UNREACHABLE_URL}]}),
+])
+def test_missing_requests_gives_the_standard_error(monkeypatch, module, args: dict) -> None:
+    monkeypatch.setattr(_module_boundary, "HAS_REQUESTS", False)
+    monkeypatch.setattr(_module_boundary, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
+    failed, result = run_module(module.main, args)
     assert failed
     assert "Failed to import the required Python library (requests)" in result["msg"]
 
