@@ -34,7 +34,7 @@ units: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/ansible_test.sh units
 
 pytest: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --durations=25
 
 test: lint sanity units pytest
 
