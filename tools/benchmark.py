@@ -5,7 +5,7 @@
     (with the fast path: module-create/-rollback = cluster_group alone; fast-create/-rollback = the playbooks)
     python tools/benchmark.py --smoke            # N = 3: floor, uri, create, delete (for the smoke test)
     ... [--sizes 1000] [--scenarios floor,fast-create] [--forks 20] [--record]
-                                                 # --record appends to docs/benchmark.md and benchmarks/results.csv
+                                                 # --record appends to docs/benchmark.md and docs/benchmark-results.csv
 
 The simulator runs as a subprocess (prefix layout); before each figure the nodes' groups, faults and logs are
 reset through its control API; requests per node come from its log, completion from its state.
@@ -30,7 +30,7 @@ from _benchmark.scenarios import (  # noqa: E402
 from _benchmark.simulator_process import SimulatorProcess, make_work_dir  # noqa: E402
 
 DOC_PATH = os.path.join(REPO_ROOT, "docs", "benchmark.md")
-CSV_PATH = os.path.join(REPO_ROOT, "benchmarks", "results.csv")
+CSV_PATH = os.path.join(REPO_ROOT, "docs", "benchmark-results.csv")
 SMALL = ["floor", "uri", "create", "delete", "rollback"]
 LARGE = ["floor", "create", "rollback"]  # the uri playbook alone would take ~12 minutes at 1,000
 FAST = ["fast-create", "fast-rollback"]  # the playbooks with the fast path switch (issue 9)
@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenarios", type=scenario_list,
                         help="comma-separated scenarios for every size (default: the mode's; fast-* need cluster_group)")
     parser.add_argument("--forks", type=int, default=20, help="forks for every playbook (uri and ours)")
-    parser.add_argument("--record", action="store_true", help="append to docs/benchmark.md and benchmarks/results.csv")
+    parser.add_argument("--record", action="store_true", help="append to docs/benchmark.md and docs/benchmark-results.csv")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (playbook logs, inventories)")
     return parser.parse_args(argv)
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Seeded, reproducible fault trials of the all-or-nothing group transaction (issue 7, docs/reliability.md).
 
     python tools/trials.py --tier client --trials 5000 --seed 1

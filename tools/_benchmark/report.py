@@ -83,7 +83,7 @@ def append_csv(path: str, table: list[dict[str, str]], extra: t.Mapping[str, str
     new_file = not os.path.exists(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "a", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")  # ansible-test line-endings
         if new_file:
             writer.writeheader()
         for row in table:
