@@ -61,7 +61,7 @@ class _HostileHandler(BaseHTTPRequestHandler):
         self._head(307, 0, Location="http://127.0.0.2:9" + self.path)
 
     def _huge_body(self) -> None:
-        self._head(500, HUGE_BODY_BYTES)
+        self._head(500, HUGE_BODY_BYTES, Connection="close")
         try:
             for _chunk in range(HUGE_BODY_BYTES // len(CHUNK)):
                 self.wfile.write(CHUNK)
@@ -69,7 +69,8 @@ class _HostileHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client stopped reading: expected
 
     def _slow_drip(self) -> None:
-        self._head(500, DRIP_BYTES)
+        # Connection: close, or a client may reuse the socket for its retry in the instant before we close it
+        self._head(500, DRIP_BYTES, Connection="close")
         try:
             for _byte in range(DRIP_BYTES):
                 if self.server.stopping.wait(DRIP_INTERVAL_SECONDS):
