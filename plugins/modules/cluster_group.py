@@ -24,6 +24,7 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.connection
+  - clusterops.groups.group_name
 options:
   nodes:
     description:
@@ -48,13 +49,6 @@ options:
         do not break this module.
     type: str
     required: false
-  name:
-    description:
-      - The group id. 1-128 characters of C(A-Z a-z 0-9 . _ -), starting with a letter or digit.
-      - Must be a string; a YAML number, boolean, list or null is refused rather than converted (quote it).
-    type: raw
-    required: true
-    aliases: [group]
   state:
     description:
       - V(present) creates the group on every node that lacks it; V(absent) deletes it from every node that has it.

@@ -22,14 +22,8 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.connection
+  - clusterops.groups.group_name
 options:
-  name:
-    description:
-      - The group id. 1-128 characters of C(A-Z a-z 0-9 . _ -), starting with a letter or digit.
-      - Must be a string; a YAML number, boolean, list or null is refused rather than converted (quote it).
-    type: raw
-    required: true
-    aliases: [group]
   state:
     description:
       - V(present) creates the group if it is missing; V(absent) deletes it if it exists.

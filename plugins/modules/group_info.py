@@ -15,14 +15,7 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.connection
-options:
-  name:
-    description:
-      - The group id. 1-128 characters of C(A-Z a-z 0-9 . _ -), starting with a letter or digit.
-      - Must be a string; a YAML number, boolean, list or null is refused rather than converted.
-    type: raw
-    required: true
-    aliases: [group]
+  - clusterops.groups.group_name
 attributes:
   check_mode:
     support: full
