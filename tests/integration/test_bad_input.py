@@ -207,3 +207,77 @@ def test_module_utils_refuse_raw_values_before_any_request(node: t.Any, override
         run_group_task(params, check_mode=False)
     assert expected.lower() in raised.value.msg.lower() and "\n" not in raised.value.msg
     assert node.log == []
+
+
+@pytest.fixture(scope="module")
+def pair() -> t.Iterator[SimulatedCluster]:
+    with SimulatedCluster(node_count=2) as cluster:
+        yield cluster
+
+
+def cluster_args(cluster: SimulatedCluster, **overrides: t.Any) -> dict[str, t.Any]:
+    nodes = [{"name": name, "api_url": url} for name, url in cluster.urls().items()]
+    return dict(FAST, nodes=nodes, name=GROUP, state="present") | overrides
+
+
+def assert_cluster_untouched(cluster: SimulatedCluster) -> None:
+    assert cluster.requests_per_node() == {"node1": 0, "node2": 0}
+    assert cluster.snapshot() == {"node1": [], "node2": []}
+
+
+# cluster_group (the fast path): its own checks of the node list, workers and deadline, and the shared ones
+CLUSTER_CASES = [
+    ("nodes-empty", {"nodes": []}, "nodes must be a non-empty list"),
+    ("node-listed-twice", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9"}] * 2}, "node 'n1' is listed twice"),
+    ("node-name-too-long", {"nodes": [{"name": "n" * 300, "api_url": "http://127.0.0.1:9"}]}, "invalid node"),
+    ("node-url-no-scheme", {"nodes": [{"name": "n1", "api_url": "n1.example.com"}]}, "has no scheme"),
+    ("node-without-url", {"nodes": [{"name": "n1"}]}, "api_url"),
+    ("workers-zero", {"workers": 0}, "workers must be an integer from 1 to 256"),
+    ("workers-huge", {"workers": 100000}, "workers must be an integer from 1 to 256"),
+    ("deadline-negative", {"deadline": -1.0}, "deadline must be a number of seconds greater than 0"),
+    ("deadline-inf", {"deadline": float("inf")}, "deadline must be a number of seconds greater than 0"),
+    ("cluster-name-space", {"name": "ops team"}, "contains ' '"),
+    ("cluster-name-int", {"name": 7}, "got int 7"),
+    ("cluster-retries-huge", {"retries": 1000}, "retries must be an integer from 0 to 100"),
+]
+
+
+@pytest.mark.parametrize("overrides, expected", [pytest.param(o, e, id=i) for i, o, e in CLUSTER_CASES])
+def test_cluster_group_refuses_bad_input_before_any_request(pair: SimulatedCluster, overrides: dict[str, t.Any],
+                                                            expected: str) -> None:
+    pair.clear_logs()
+    failed, result = run_module("cluster_group", cluster_args(pair, **overrides))
+    assert_one_line_failure(failed, result, expected)
+    assert_cluster_untouched(pair)
+
+
+# Reachable only in-process (the argspec refuses them first in the module): the trial runner and Python callers
+ENGINE_CASES = [
+    ("node-extra-key", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9", "port": 1}]}, "exactly the keys name and api_url"),
+    ("node-not-a-dict", {"nodes": ["http://127.0.0.1:9"]}, "exactly the keys name and api_url"),
+    ("nodes-not-a-list", {"nodes": "node1,node2"}, "nodes must be a non-empty list"),
+    ("state-unknown", {"state": "exists"}, "state must be one of present, absent"),
+]
+
+
+@pytest.mark.parametrize("overrides, expected", [pytest.param(o, e, id=i) for i, o, e in ENGINE_CASES])
+def test_cluster_engine_refuses_raw_values_before_any_request(pair: SimulatedCluster, overrides: dict[str, t.Any],
+                                                              expected: str) -> None:
+    from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import run_cluster_transaction
+    from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+    pair.clear_logs()
+    args = cluster_args(pair, **overrides)
+    with pytest.raises(InvalidInput) as raised:
+        run_cluster_transaction(args.pop("nodes"), args.pop("name"), args.pop("state"), args)
+    assert expected.lower() in raised.value.msg.lower() and "\n" not in raised.value.msg
+    assert_cluster_untouched(pair)
+
+
+def test_finish_refuses_a_record_without_run_id(pair: SimulatedCluster) -> None:
+    from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import finish_cluster_transaction
+    from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+    pair.clear_logs()
+    record = {"nodes": {"node1": {"api_url": pair.urls()["node1"], "group": GROUP, "operation": "create", "existed_before": False}}}
+    with pytest.raises(InvalidInput, match="needs a run_id"):
+        finish_cluster_transaction(record, dict(FAST))
+    assert_cluster_untouched(pair)

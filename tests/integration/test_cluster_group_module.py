@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from module_runner import run_module
 from simulator import Fault, FaultKind, SimulatedCluster
 
@@ -45,27 +43,6 @@ def test_check_mode_sends_only_gets(simulated_cluster) -> None:
     assert not failed and result["changed"] is True and result["result"]["check_mode"] is True
     assert {entry.method for log in cluster.logs().values() for entry in log} == {"GET"}
     assert cluster.snapshot() == {name: [] for name in cluster.names}
-
-
-@pytest.mark.parametrize("overrides, problem", [
-    ({"name": "bad name"}, "group"),
-    ({"name": 7}, "string"),
-    ({"workers": 0}, "workers"),
-    ({"deadline": -1.0}, "deadline"),
-    ({"nodes": [{"name": "n1", "api_url": "n1.example.com"}]}, "scheme"),
-    ({"nodes": []}, "non-empty"),
-])
-def test_bad_input_fails_clearly_and_sends_nothing(simulated_cluster, overrides: dict[str, Any], problem: str) -> None:
-    cluster = simulated_cluster(node_count=2)
-    failed, result = run_module("cluster_group", module_args(cluster, **overrides))
-    assert failed and result["error_kind"] == "invalid_input" and problem in result["msg"]
-    assert cluster.requests_per_node() == {"node1": 0, "node2": 0}
-
-
-def test_argspec_refuses_a_node_without_api_url(simulated_cluster) -> None:
-    cluster = simulated_cluster(node_count=1)
-    failed, result = run_module("cluster_group", module_args(cluster, nodes=[{"name": "node1"}]))
-    assert failed and "api_url" in result["msg"] and cluster.requests_per_node() == {"node1": 0}
 
 
 def test_token_from_the_environment_is_sent_and_never_returned(simulated_cluster, monkeypatch) -> None:
