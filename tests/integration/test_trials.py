@@ -7,6 +7,7 @@ rollback policy and prints a reproduction that re-runs alone.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -72,13 +73,21 @@ def test_runner_catches_a_broken_rollback_and_prints_a_reproduction(monkeypatch:
     import trials  # pylint: disable=import-outside-toplevel
     from ansible_collections.clusterops.groups.plugins.module_utils import _transaction  # pylint: disable=import-outside-toplevel
     monkeypatch.setattr(_transaction, "plan_compensation", lambda *_args, **_kwargs: {})
-    exit_code = trials.main(["--tier", "client", "--trials", "25", "--seed", "101"])
+    exit_code = trials.main(["--tier", "client", "--trials", "25", "--seed", "101", "--shrink-runs", "30"])
     stdout = capsys.readouterr().out
     assert exit_code == 1
     assert "VIOLATION seed=101 trial=" in stdout and "diverge from their prior state (silent divergence)" in stdout
     assert "reproduction: {" in stdout
     rerun = re.search(r"re-run: python tools/trials.py (.*)$", stdout, re.MULTILINE)
     assert rerun and "--only" in rerun.group(1)
+    # the first violation is shrunk: a smaller trial that still breaks the invariant, re-runnable alone
+    original = json.loads(re.search(r"  reproduction: (\{.*\})$", stdout, re.MULTILINE).group(1))
+    minimal = json.loads(re.search(r"minimal reproduction \(.*\): (\{.*\})$", stdout, re.MULTILINE).group(1))
+    assert len(minimal["nodes"]) < len(original["nodes"]), stdout
+    assert re.search(r"re-run minimal: python tools/trials.py .*--scenario '\{", stdout)
+    assert trials.main(["--tier", "client", "--scenario", json.dumps(minimal), "--shrink-runs", "0"]) == 1
+    again = capsys.readouterr().out
+    assert "violations: 1" in again and "trials=1/1" in again, again
 
 
 def test_account_never_claims_the_apply_state_when_the_rollback_answer_is_lost() -> None:
