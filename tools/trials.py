@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
                 print_minimal_reproduction(arguments, scenario, run_trial)
         if arguments.progress and report.done % arguments.progress == 0:
             print("progress: %d/%d trials, %d violations, %.0fs" % (
-                report.done, len(indexes), len(report.violations), time.monotonic() - started), flush=True)
+                report.done, len(scenarios), len(report.violations), time.monotonic() - started), flush=True)
     print("\n".join(report.lines(time.monotonic() - started, lambda scenario: rerun_command(arguments, scenario))), flush=True)
     return 1 if report.violations else 0
 

@@ -103,3 +103,23 @@ def test_account_never_claims_the_apply_state_when_the_rollback_answer_is_lost()
     account = _transaction.build_account("create", "g", "r1", results, plan, {"node1": lost})
     assert account["nodes"]["node1"]["after"] == "unknown" and account["nodes"]["node1"]["rollback"] == "failed"
     assert account["outcome"] == "rollback_incomplete"
+
+
+def test_shrink_keeps_only_what_the_violation_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pretend violation that needs one node with a reset and one node that had the group: nothing else stays."""
+    monkeypatch.syspath_prepend(TOOLS_DIR)
+    from _trials.scenario import draw_scenario  # pylint: disable=import-outside-toplevel
+    from _trials.shrink import shrink  # pylint: disable=import-outside-toplevel
+
+    def still_fails(candidate: t.Any) -> bool:
+        has_reset = any(fault.kind == "reset" for node in candidate.nodes for fault in node.faults)
+        return has_reset and any(node.prior for node in candidate.nodes)
+
+    scenario = next(s for s in (draw_scenario(5, index, 0.25) for index in range(200))
+                    if still_fails(s) and len(s.nodes) >= 6 and sum(len(node.faults) for node in s.nodes) >= 4)
+    minimal, runs = shrink(scenario, still_fails, budget=500)
+    assert still_fails(minimal) and runs < 500
+    assert [node.name for node in minimal.nodes] == ["node%d" % number for number in range(1, len(minimal.nodes) + 1)]
+    assert len(minimal.nodes) <= 2 and [fault.kind for node in minimal.nodes for fault in node.faults] == ["reset"]
+    assert all(fault.count == 1 and fault.after == 0 for node in minimal.nodes for fault in node.faults)
+    assert shrink(scenario, still_fails, budget=3)[1] == 3
