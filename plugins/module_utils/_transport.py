@@ -36,6 +36,7 @@ HARD = "hard"
 REDIRECT = "redirect"
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_CHUNK_BYTES = 16 * 1024
 MAX_REDIRECTS = 5
 GROUP_COLLECTION_PATH = "/v1/group/"
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -215,13 +216,13 @@ class NodeClient:
         except Exception as error:  # pylint: disable=broad-exception-caught
             reply = Reply(method, path, None, _classify_exception(error), error=self._redact(_describe_exception(error, timeout)))
         else:
-            reply = self._reply_from_response(method, path, response)
+            reply = self._reply_from_response(method, path, response, timeout)
         self.history.append(reply.history_entry())
         return reply
 
-    def _reply_from_response(self, method: str, path: str, response: t.Any) -> Reply:
+    def _reply_from_response(self, method: str, path: str, response: t.Any, timeout: float) -> Reply:
         outcome = classify_status(method, response.status_code)
-        excerpt = "" if outcome == OK else self._redact(one_line(_read_bounded(response).decode("utf-8", "replace")))
+        excerpt = "" if outcome == OK else self._redact(one_line(_read_bounded(response, timeout).decode("utf-8", "replace")))
         response.close()
         error = None if outcome in (OK, REDIRECT) else "HTTP %d" % response.status_code
         if outcome == HARD and 300 <= response.status_code < 400:
@@ -266,12 +267,25 @@ def _is_html(response: t.Any) -> bool:
     return "html" in str(response.headers.get("Content-Type") or "").lower()
 
 
-def _read_bounded(response: t.Any) -> bytes:
-    """Read at most MAX_BODY_BYTES: a huge or endless body must not eat memory (and decides nothing)."""
+def _read_bounded(response: t.Any, seconds: float) -> bytes:
+    """At most MAX_BODY_BYTES, for at most ``seconds``: a huge, endless or dripping body (only ever an error's
+    excerpt: it decides nothing) must cost neither memory nor time. The read timeout alone would not bound a drip:
+    it limits each wait, and a byte every few milliseconds keeps every wait short."""
+    deadline = time.monotonic() + seconds
+    # read1 returns what one socket read brought (urllib3 2); read(amt) would wait for amt bytes
+    read_some = getattr(response.raw, "read1", None) or response.raw.read
+    chunks: list[bytes] = []
+    size = 0
     try:
-        return response.raw.read(MAX_BODY_BYTES, decode_content=True) or b""
+        while size < MAX_BODY_BYTES and time.monotonic() < deadline:
+            chunk = read_some(min(MAX_CHUNK_BYTES, MAX_BODY_BYTES - size), decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except (Urllib3Error, OSError, ValueError):
-        return b""
+        pass
+    return b"".join(chunks)
 
 
 def _classify_exception(error: BaseException) -> str:

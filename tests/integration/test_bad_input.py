@@ -2,7 +2,8 @@
 
 Each case asserts: the module failed, `msg` is one line with the expected words and no traceback, and no
 write reached the node (input cases: no request at all). Time is bounded by construction (short timeouts,
-few retries, the hostile server bounds its own drip); durations are never asserted. Every validation of
+few retries) and by the client: the endless drip checks, by the bytes the server got to send, that an attempt
+costs at most about its timeout; wall-clock durations are never asserted. Every validation of
 plugins/module_utils (name rule, connection options, state, run record) has a case whose expected words
 only that validation produces, so removing one makes a case fail.
 """
@@ -17,7 +18,7 @@ import pytest
 from module_runner import run_module
 from playbook_runner import run_playbook, write_inventory
 from simulator import SimulatedCluster
-from simulator.hostile import HostileServer
+from simulator.hostile import DRIP_INTERVAL_SECONDS, HostileServer
 
 GROUP = "catalogue"
 FAST = {"timeout": 0.5, "retries": 1, "backoff_base": 0.0, "backoff_max": 0.0}
@@ -151,6 +152,17 @@ def test_hostile_server_ends_in_one_line_without_a_write(mode: str, state: str, 
         assert_one_line_failure(failed, result, expected)
         assert server.writes() == [] and result["write_attempted"] is False
         assert 1 <= len(server.log) <= 12
+
+
+def test_endless_drip_costs_at_most_the_timeout_per_attempt() -> None:
+    """A 500 whose body never ends, a byte every 20 ms: each wait is short, so only a total bound on the read
+    stops the client (it would otherwise read 64 KiB, about 22 minutes per attempt)."""
+    with HostileServer("endless_drip") as server:
+        failed, result = run_module("group", dict(FAST, name=GROUP, state="present", api_url=server.url))
+        assert_one_line_failure(failed, result, "HTTP 500")
+        assert server.writes() == [] and len(server.log) == FAST["retries"] + 1
+        per_attempt = FAST["timeout"] / DRIP_INTERVAL_SECONDS
+        assert server.dripped_bytes() < 4 * per_attempt * len(server.log), server.dripped_bytes()
 
 
 def test_tls_failure_with_verification_on(simulated_cluster: t.Any) -> None:

@@ -7,7 +7,9 @@
 
 Modes: html_200 (200 with an HTML page), redirect_loop (307 to itself, forever), redirect_elsewhere (307 to
 another origin), huge_body (500 with a 32 MiB body), slow_drip (500 whose body drips one byte every 20 ms,
-bounded to DRIP_BYTES), close (closes the connection without answering), garbage (not HTTP at all).
+bounded to DRIP_BYTES), endless_drip (the same drip with no end: it stops when the client hangs up, and
+server.dripped_bytes() says how much the client waited for), close (closes the connection without answering),
+garbage (not HTTP at all).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import time
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("html_200", "redirect_loop", "redirect_elsewhere", "huge_body", "slow_drip", "close", "garbage")
+MODES = ("html_200", "redirect_loop", "redirect_elsewhere", "huge_body", "slow_drip", "endless_drip", "close", "garbage")
 HUGE_BODY_BYTES = 32 * 1024 * 1024
 CHUNK = b"x" * 65536
 DRIP_BYTES = 60
@@ -69,16 +71,26 @@ class _HostileHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client stopped reading: expected
 
     def _slow_drip(self) -> None:
+        self._drip(DRIP_BYTES)
+
+    def _endless_drip(self) -> None:
+        self._drip(None)
+
+    def _drip(self, total: int | None) -> None:
         # Connection: close, or a client may reuse the socket for its retry in the instant before we close it
-        self._head(500, DRIP_BYTES, Connection="close")
+        self._head(500, total if total is not None else HUGE_BODY_BYTES, Connection="close")
+        sent = 0
         try:
-            for _byte in range(DRIP_BYTES):
+            while total is None or sent < total:
                 if self.server.stopping.wait(DRIP_INTERVAL_SECONDS):
                     break
                 self.wfile.write(b"x")
                 self.wfile.flush()
+                sent += 1
+                with self.server.lock:
+                    self.server.dripped += 1
         except OSError:
-            pass
+            pass  # the client hung up: what we want to see
         self.close_connection = True
 
     def _close(self) -> None:
@@ -96,6 +108,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _HostileHandler)
         self.mode = mode
         self.log: list[tuple[str, str]] = []
+        self.dripped = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
@@ -113,6 +126,10 @@ class HostileServer:
     @property
     def url(self) -> str:
         return "http://127.0.0.1:%d" % self._server.server_address[1]
+
+    def dripped_bytes(self) -> int:
+        with self._server.lock:
+            return self._server.dripped
 
     @property
     def log(self) -> list[tuple[str, str]]:

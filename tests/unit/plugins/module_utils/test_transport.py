@@ -156,7 +156,7 @@ def test_body_read_is_bounded_and_excerpt_is_one_short_line(make_client) -> None
     huge = FakeResponse(500, b"<html>\n" + b"x" * (10 * MAX_BODY_BYTES))
     client, _session = make_client([huge])
     reply = client.send_write("POST", "g")
-    assert huge.raw.read_sizes == [MAX_BODY_BYTES]
+    assert sum(huge.raw.read_sizes) == MAX_BODY_BYTES and max(huge.raw.read_sizes) < MAX_BODY_BYTES
     assert huge.closed
     assert len(reply.body_excerpt) < 300 and "\n" not in reply.body_excerpt
 
