@@ -147,7 +147,7 @@ def kill_playbook(process: subprocess.Popen[str], timeout: float = 30.0) -> None
     their module processes would survive and could still write to nodes after the "crash".
     """
     for signal_number in (signal.SIGSTOP, signal.SIGKILL):  # freeze first so nobody forks meanwhile
-        for pid in [process.pid] + _descendants(process.pid):
+        for pid in [process.pid] + descendants(process.pid):
             try:
                 os.kill(pid, signal_number)
             except ProcessLookupError:
@@ -155,7 +155,7 @@ def kill_playbook(process: subprocess.Popen[str], timeout: float = 30.0) -> None
     process.wait(timeout=timeout)
 
 
-def _descendants(root_pid: int) -> list[int]:
+def descendants(root_pid: int) -> list[int]:
     """Every live descendant of root_pid, read from /proc (Linux)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):

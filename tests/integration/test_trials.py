@@ -39,6 +39,10 @@ def assert_clean(completed: subprocess.CompletedProcess[str], trials: int) -> st
     assert completed.returncode == 0 and "violations: 0" in completed.stdout, output[-6000:]
     assert "trials=%d/%d" % (trials, trials) in completed.stdout, output[-3000:]
     assert "Traceback" not in output
+    # the load exemption (liveness not required) must stay rare, or liveness would hold vacuously
+    noisy = int(report_value(completed.stdout, "trials with client timeouts the simulator did not cause "
+                                               "(machine load; liveness not required)").split()[0])
+    assert noisy <= max(2, trials // 10), output[-3000:]
     return completed.stdout
 
 
@@ -48,6 +52,7 @@ def test_client_tier_sample_keeps_the_invariant(path: str, trials: int, seed: in
     stdout = assert_clean(run_trials("--tier", "client", "--path", path, "--trials", str(trials), "--seed", str(seed)), trials)
     outcomes = report_value(stdout, "outcomes")
     assert "success=" in outcomes and "rolled_back=" in outcomes, outcomes
+    assert int(report_value(stdout, "liveness trials (must succeed)").split(";")[0]) > 0, stdout[-3000:]
     assert "reset=" in report_value(stdout, "requests faulted by kind (simulator log)")
 
 
@@ -123,3 +128,31 @@ def test_shrink_keeps_only_what_the_violation_needs(monkeypatch: pytest.MonkeyPa
     assert len(minimal.nodes) <= 2 and [fault.kind for node in minimal.nodes for fault in node.faults] == ["reset"]
     assert all(fault.count == 1 and fault.after == 0 for node in minimal.nodes for fault in node.faults)
     assert shrink(scenario, still_fails, budget=3)[1] == 3
+
+
+def test_invariant_refuses_vague_or_false_accounts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An account that hides behind `unknown`, invents a state or raises a false alarm breaks the invariant."""
+    monkeypatch.syspath_prepend(TOOLS_DIR)
+    from _trials.invariant import check_run  # pylint: disable=import-outside-toplevel
+    from _trials.scenario import FaultSpec, NodeSpec, Scenario  # pylint: disable=import-outside-toplevel
+    outage = [FaultSpec("outage_sticky", "POST", None)]  # no liveness promise: failures are allowed here
+    scenario = Scenario(1, 0, "g", "create", 2, 0.25, [NodeSpec("node%d" % n, "default", False, outage) for n in (1, 2, 3)])
+    restored = dict.fromkeys(["node1", "node2", "node3"], False)
+
+    def account(outcome: str, **afters: str) -> dict[str, t.Any]:
+        result = "changed" if outcome == "success" else "failed"
+        return {"outcome": outcome, "nodes": {name: {"after": afters.get(name, "absent"), "rollback": "restored", "result": result}
+                                              for name in restored}}
+
+    def broken(outcome: str, final: dict[str, bool], faulted: set[str], **afters: str) -> list[str]:
+        return check_run(scenario, account(outcome, **afters), final, faulted_nodes=faulted)
+
+    diverged = dict(restored, node2=True)
+    assert broken("rollback_incomplete", diverged, {"node2"}, node2="unknown") == []
+    assert broken("rollback_incomplete", diverged, {"node2"}, node1="unknown", node2="unknown", node3="unknown")
+    assert broken("rollback_incomplete", diverged, {"node2"}, node2="bogus")
+    assert broken("rollback_incomplete", restored, {"node2"})  # nothing diverged, nothing unknown: a false alarm
+    assert broken("rolled_back", restored, {"node2"}, node2="unknown") == []
+    done = dict.fromkeys(restored, True)
+    assert broken("success", done, set(), node1="present", node2="present", node3="present") == []
+    assert broken("success", done, {"node3"}, node1="present", node2="present", node3="unknown")

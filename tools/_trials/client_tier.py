@@ -17,7 +17,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 from simulator import SimulatedCluster
 
-from .common import TrialOutcome, faulted_requests, node_errors, secret_leaks, wait_until_quiet
+from .common import TrialOutcome, faulted_nodes, faulted_requests, node_errors, secret_leaks, settle
 from .invariant import INCOMPLETE, check_finished, check_run
 from .scenario import Scenario, install, snapshot
 
@@ -88,10 +88,11 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
         timeouts = timeout_counter()
         timeouts.reset()
         account = engine.apply(nodes, scenario, options, record_dir, run_id)
-        wait_until_quiet(cluster)
+        busy = settle(cluster)
         outcome = TrialOutcome(str(account.get("outcome")))
         outcome.unplanned_timeouts = timeouts.unplanned(cluster)
-        outcome.violations = check_run(scenario, account, snapshot(cluster, scenario), load_noise=bool(outcome.unplanned_timeouts))
+        outcome.violations = busy + check_run(scenario, account, snapshot(cluster, scenario),
+                                              load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(cluster))
         if outcome.violations:
             outcome.violations += node_errors(account)
         if account.get("outcome") == INCOMPLETE:
@@ -113,8 +114,7 @@ def _finish_until_converged(engine: t.Any, cluster: t.Any, scenario: Scenario, o
     for attempt in range(FINISH_ATTEMPTS):
         timeouts.reset()
         finish = engine.finish(record.load(), options, record.record_dir)
-        wait_until_quiet(cluster)
-        problems = check_finished(scenario, snapshot(cluster, scenario))
+        problems = settle(cluster) + check_finished(scenario, snapshot(cluster, scenario))
         if finish.get("outcome") != "finished":
             problems.append("the finish ended %r with faults cleared" % finish.get("outcome"))
         outcome.finish_ran = True

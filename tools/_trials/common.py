@@ -23,14 +23,16 @@ class TrialOutcome:
     unplanned_timeouts: dict[str, int] = field(default_factory=dict)
 
 
-def wait_until_quiet(cluster: t.Any, timeout: float = QUIET_WAIT_SECONDS) -> bool:
-    """Wait (bounded) until no node is still handling a request: a late write would land after our snapshot."""
+def settle(cluster: t.Any, timeout: float = QUIET_WAIT_SECONDS) -> list[str]:
+    """Wait (bounded) until no node is still handling a request: a late write would land after our snapshot.
+    A node still busy after ``timeout`` is a violation: the run ended while one of its requests was alive."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if all(node.in_flight == 0 for node in cluster.nodes.values()):
-            return True
+            return []
         time.sleep(0.01)
-    return False
+    busy = sorted(name for name, node in cluster.nodes.items() if node.in_flight)
+    return ["nodes %s were still handling a request %.0fs after the run ended" % (busy, timeout)] if busy else []
 
 
 def node_errors(account: t.Mapping[str, t.Any] | None) -> list[str]:
@@ -48,6 +50,12 @@ def timeouts_without_fault(cluster: t.Any, account: t.Mapping[str, t.Any] | None
         if "timed out" in line and not injected:
             found[node] = 1
     return found
+
+
+def faulted_nodes(cluster: t.Any) -> set[str]:
+    """Nodes that answered at least one request under a failing fault (latency below the timeout fails none)."""
+    return {name for name, node in cluster.nodes.items()
+            if any(entry.fault is not None and entry.fault.value != "latency" for entry in list(node.log))}
 
 
 def faulted_requests(cluster: t.Any) -> dict[str, int]:

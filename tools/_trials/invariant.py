@@ -7,11 +7,16 @@
   the rollback is incomplete; the finish then converges (checked by the tier, see ``check_finished``);
 - a group that existed before is never deleted by a rollback (failure of a create);
 - liveness: all faults transient and fewer than the retries on every node => the run must succeed.
+
+"Exactly" is held to: every ``after`` is present, absent or unknown; ``unknown`` only on a node that met a fault
+(or when the machine's load made the client time out); on success no node is unknown; an incomplete rollback
+needs a node that really diverges or whose state is unknown (no false alarm).
 """
 from __future__ import annotations
 
 import typing as t
 
+STATES = ("present", "absent", "unknown")
 SUCCESS = "success"
 INCOMPLETE = "rollback_incomplete"
 FAILURE_OUTCOMES = ("rolled_back", "failed", INCOMPLETE)
@@ -22,11 +27,12 @@ def state_name(exists: bool) -> str:
 
 
 def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.Mapping[str, bool],
-              load_noise: bool = False) -> list[str]:
+              load_noise: bool = False, faulted_nodes: t.Collection[str] | None = None) -> list[str]:
     """Violations (one line each) of a run that ended on its own; [] when the invariant holds.
 
     ``load_noise``: the client timed out on requests the simulator answered without a fault (the machine was
     starved), so the nodes saw more failures than were injected and liveness is not required of this run.
+    ``faulted_nodes``: the nodes the simulator answered at least once under a fault (None: not checked).
     """
     if not isinstance(account, t.Mapping) or account.get("outcome") not in (SUCCESS,) + FAILURE_OUTCOMES:
         return ["no account or unexpected outcome: %r" % (account or {}).get("outcome") if isinstance(account, t.Mapping)
@@ -34,6 +40,7 @@ def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.M
     prior = {node.name: node.prior for node in scenario.nodes}
     nodes = account.get("nodes") or {}
     problems = _missing_nodes(prior, nodes) + _untruthful_nodes(nodes, final)
+    problems += _unjustified_unknowns(nodes, None if load_noise else faulted_nodes)
     if account["outcome"] == SUCCESS:
         problems += _check_success(scenario, nodes, prior, final)
     else:
@@ -59,6 +66,18 @@ def _missing_nodes(prior: t.Mapping[str, bool], nodes: t.Mapping[str, t.Any]) ->
     return ["the account lacks nodes %s" % missing] if missing else []
 
 
+def _unjustified_unknowns(nodes: t.Mapping[str, t.Any], faulted_nodes: t.Collection[str] | None) -> list[str]:
+    bad = {name: entry.get("after") for name, entry in nodes.items()
+           if not isinstance(entry, t.Mapping) or entry.get("after") not in STATES}
+    problems = ["the account gives no valid final state (present/absent/unknown) for %s" % bad] if bad else []
+    if faulted_nodes is not None:
+        guessed = sorted(name for name, entry in nodes.items() if name not in bad and entry["after"] == "unknown"
+                         and name not in faulted_nodes)
+        if guessed:
+            problems.append("nodes %s are unknown in the account although no fault ever touched them" % guessed)
+    return problems
+
+
 def _untruthful_nodes(nodes: t.Mapping[str, t.Any], final: t.Mapping[str, bool]) -> list[str]:
     wrong = {name: (entry.get("after"), state_name(final[name])) for name, entry in nodes.items()
              if name in final and entry.get("after") in ("present", "absent") and entry["after"] != state_name(final[name])}
@@ -71,6 +90,9 @@ def _check_success(scenario: t.Any, nodes: t.Mapping[str, t.Any], prior: t.Mappi
     wrong = sorted(name for name, exists in final.items() if exists is not scenario.desired)
     if wrong:
         problems.append("success, but nodes %s are not %s" % (wrong, scenario.state))
+    unsure = sorted(name for name, entry in nodes.items() if isinstance(entry, t.Mapping) and entry.get("after") != scenario.state)
+    if unsure:
+        problems.append("success, but the account does not state %s for nodes %s" % (scenario.state, unsure))
     really_changed = {name for name in prior if prior[name] != final[name]}
     said_changed = {name for name, entry in nodes.items() if entry.get("result") == "changed"}
     if really_changed != said_changed:
@@ -85,6 +107,9 @@ def _check_failure(scenario: t.Any, outcome: str, nodes: t.Mapping[str, t.Any], 
     deleted = sorted(name for name in diverged if prior[name] and scenario.operation == "create")
     if deleted:
         problems.append("a pre-existing group was deleted by the rollback of a create on %s" % deleted)
+    unknown = [name for name, entry in nodes.items() if isinstance(entry, t.Mapping) and entry.get("after") == "unknown"]
+    if outcome == INCOMPLETE and not diverged and not unknown:
+        problems.append("outcome %s, but every node is known to be back in its prior state (a false alarm)" % outcome)
     if not diverged:
         return problems
     if outcome != INCOMPLETE:

@@ -14,15 +14,17 @@ import tempfile
 import time
 import typing as t
 
-from playbook_runner import REPO_ROOT, PlaybookRun, playbook_command, playbook_environment, run_playbook, write_inventory
+from playbook_runner import (REPO_ROOT, PlaybookRun, descendants, kill_playbook, playbook_command, playbook_environment,
+                             run_playbook, write_inventory)
 from simulator import SimulatedCluster
 
-from .common import TrialOutcome, faulted_requests, node_errors, secret_leaks, timeouts_without_fault, wait_until_quiet
+from .common import TrialOutcome, faulted_nodes, faulted_requests, node_errors, secret_leaks, settle, timeouts_without_fault
 from .invariant import check_finished, check_run
 from .scenario import Scenario, install, snapshot
 
 PLAYBOOK_TIMEOUT_SECONDS = 300.0
 CRASH_POLL_SECONDS = 0.02
+CRASH_EXIT_SECONDS = 30.0
 FINISH_ATTEMPTS = 3
 PLAYBOOK_BY_OPERATION = {"create": "create_group.yml", "delete": "delete_group.yml"}
 
@@ -57,12 +59,12 @@ class _PlaybookTrial:
         run = run_playbook(playbook, self.inventory, self.record_dir, extra_vars=extra_vars, extra_env=self.env,
                            timeout=PLAYBOOK_TIMEOUT_SECONDS)
         self._keep_output("apply", run)
-        wait_until_quiet(self.cluster)
+        busy = settle(self.cluster)
         account = run.result
         outcome = TrialOutcome(str((account or {}).get("outcome", "no_account")))
         outcome.unplanned_timeouts = timeouts_without_fault(self.cluster, account)
-        outcome.violations = check_run(self.scenario, account, snapshot(self.cluster, self.scenario),
-                                       load_noise=bool(outcome.unplanned_timeouts))
+        outcome.violations = busy + check_run(self.scenario, account, snapshot(self.cluster, self.scenario),
+                                              load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(self.cluster))
         if outcome.violations:
             outcome.violations += node_errors(account)
         if (run.rc == 0) != (outcome.outcome == "success"):
@@ -74,11 +76,11 @@ class _PlaybookTrial:
     def _crash_trial(self, playbook: str, extra_vars: dict[str, t.Any]) -> TrialOutcome:
         crash = t.cast(dict, self.scenario.crash)
         killed = self._run_and_kill(playbook, extra_vars, crash["after_writes"], getattr(signal, crash["signal"]))
-        wait_until_quiet(self.cluster)
+        busy = settle(self.cluster)
         run_outcome = self._recorded_outcome()
         outcome = TrialOutcome("crash_%s" % (run_outcome or "midway") if killed else "crash_missed_%s" % run_outcome,
                                crash=crash["signal"] if killed else None)
-        outcome.violations = self._finish(outcome, allow_desired=run_outcome == "success")
+        outcome.violations = busy + self._finish(outcome, allow_desired=run_outcome == "success")
         return self._close(outcome)
 
     def _run_and_kill(self, playbook: str, extra_vars: dict[str, t.Any], after_writes: int, kill_signal: int) -> bool:
@@ -126,8 +128,7 @@ class _PlaybookTrial:
             run = run_playbook("finish_rollback.yml", None, self.record_dir, extra_vars=dict(self.fast_vars, run_id=self.run_id),
                                extra_env=self.env, timeout=PLAYBOOK_TIMEOUT_SECONDS)
             self._keep_output("finish %d" % attempt, run)
-            wait_until_quiet(self.cluster)
-            problems = check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired)
+            problems = settle(self.cluster) + check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired)
             no_record = run.rc != 0 and "no record of run" in run.stdout
             if run.rc != 0 and not no_record:
                 problems.append("finish_rollback.yml failed with faults cleared (rc %d): %s" % (run.rc, _tail(run)))
@@ -158,19 +159,36 @@ class _PlaybookTrial:
 
 
 def _kill_group(process: subprocess.Popen, kill_signal: int) -> None:
+    """SIGKILL: a controller crash; every process of the run dies at once (ansible's workers call setsid(), so
+    killing the process group alone would leave them running and writing). SIGTERM: a job cancel; the process
+    group gets it, and the run counts as over only when every process it had started has exited (bounded)."""
+    if kill_signal == signal.SIGKILL:
+        kill_playbook(process)
+        return
+    tree = [process.pid] + descendants(process.pid)
     try:
         os.killpg(process.pid, kill_signal)
-        process.wait(timeout=30)
+        process.wait(timeout=CRASH_EXIT_SECONDS)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        kill_playbook(process)
     except ProcessLookupError:
         pass
-    # forks of a killed ansible-playbook may outlive their parent for a moment: make sure none is left
+    deadline = time.monotonic() + CRASH_EXIT_SECONDS
+    while any(_alive(pid) for pid in tree) and time.monotonic() < deadline:
+        time.sleep(CRASH_POLL_SECONDS)
+    for pid in filter(_alive, tree):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _alive(pid: int) -> bool:
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _tail(run: PlaybookRun) -> str:
