@@ -108,12 +108,19 @@ def test_fast_path_account_and_record_never_show_the_token(simulated_cluster, tm
     assert_no_secret(json.dumps(account, default=str), directories=[tmp_path])
 
 
+# seed 5: trial 2 rolls back (sticky outage on 12 nodes), 7 is killed with SIGTERM, 13 with SIGKILL, then finished
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("tier, trials", [("client", "12"), ("playbook", "1")])
-def test_trial_runner_never_shows_the_token(tier: str, trials: str) -> None:
+@pytest.mark.parametrize("tier, selection, outcome", [
+    pytest.param("client", ["--trials", "12"], "success=", id="client-12"),
+    pytest.param("playbook", ["--only", "2"], "rolled_back=1", id="playbook-rollback"),
+    pytest.param("playbook", ["--only", "7", "--crash-rate", "0.2"], "SIGTERM=1", id="playbook-sigterm"),
+    pytest.param("playbook", ["--only", "13", "--crash-rate", "0.2"], "SIGKILL=1", id="playbook-sigkill"),
+])
+def test_trial_runner_never_shows_the_token(tier: str, selection: list[str], outcome: str) -> None:
     env = dict(os.environ, TRIAL_TOKEN=TOKEN)
-    completed = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "tools", "trials.py"), "--tier", tier, "--trials", trials,
+    completed = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "tools", "trials.py"), "--tier", tier, *selection,
                                 "--seed", "5", "--token-env", "TRIAL_TOKEN"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                                timeout=600, check=False)
     assert "violations: 0" in completed.stdout, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert outcome in completed.stdout, completed.stdout[-3000:]
     assert_no_secret(completed.stdout, completed.stderr)
