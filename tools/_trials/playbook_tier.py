@@ -59,6 +59,10 @@ class _PlaybookTrial:
         run = run_playbook(playbook, self.inventory, self.record_dir, extra_vars=extra_vars, extra_env=self.env,
                            timeout=PLAYBOOK_TIMEOUT_SECONDS)
         self._keep_output("apply", run)
+        return self._close(self._checked_run(run))
+
+    def _checked_run(self, run: PlaybookRun) -> TrialOutcome:
+        """The invariant of a run that ended on its own (and its finish when the rollback was incomplete)."""
         busy = settle(self.cluster)
         account = run.result
         outcome = TrialOutcome(str((account or {}).get("outcome", "no_account")))
@@ -71,20 +75,24 @@ class _PlaybookTrial:
             outcome.violations.append("exit code %d does not match outcome %s" % (run.rc, outcome.outcome))
         if outcome.outcome == "rollback_incomplete":
             outcome.violations += self._finish(outcome, allow_desired=False)
-        return self._close(outcome)
+        return outcome
 
     def _crash_trial(self, playbook: str, extra_vars: dict[str, t.Any]) -> TrialOutcome:
         crash = t.cast(dict, self.scenario.crash)
-        killed = self._run_and_kill(playbook, extra_vars, crash["after_writes"], getattr(signal, crash["signal"]))
+        killed, returncode = self._run_and_kill(playbook, extra_vars, crash["after_writes"], getattr(signal, crash["signal"]))
+        if not killed:
+            # it ended before the kill point: checked exactly as a run that was never meant to crash
+            outcome = self._checked_run(PlaybookRun(returncode, self.outputs["apply (crashed)"], ""))
+            outcome.outcome = "crash_missed_%s" % outcome.outcome
+            return self._close(outcome)
         busy = settle(self.cluster)
         run_outcome = self._recorded_outcome()
-        outcome = TrialOutcome("crash_%s" % (run_outcome or "midway") if killed else "crash_missed_%s" % run_outcome,
-                               crash=crash["signal"] if killed else None)
+        outcome = TrialOutcome("crash_%s" % (run_outcome or "midway"), crash=crash["signal"])
         outcome.violations = busy + self._finish(outcome, allow_desired=run_outcome == "success")
         return self._close(outcome)
 
-    def _run_and_kill(self, playbook: str, extra_vars: dict[str, t.Any], after_writes: int, kill_signal: int) -> bool:
-        """True when the process group was killed while running (False: it ended before the kill point)."""
+    def _run_and_kill(self, playbook: str, extra_vars: dict[str, t.Any], after_writes: int, kill_signal: int) -> tuple[bool, int]:
+        """(killed while running, exit code): killed is False when the run ended before the kill point."""
         command = playbook_command(playbook, self.inventory, extra_vars)
         log_path = os.path.join(self.work_dir, "apply.log")
         with open(log_path, "w", encoding="utf-8") as log:
@@ -94,7 +102,7 @@ class _PlaybookTrial:
             killed = self._kill_after(process, after_writes, kill_signal)
         with open(log_path, encoding="utf-8", errors="replace") as log:
             self.outputs["apply (crashed)"] = log.read()
-        return killed
+        return killed, process.returncode
 
     def _kill_after(self, process: subprocess.Popen, after_writes: int, kill_signal: int) -> bool:
         deadline = time.monotonic() + PLAYBOOK_TIMEOUT_SECONDS
