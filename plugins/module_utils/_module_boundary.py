@@ -9,12 +9,11 @@ A task returns its result dict; a result with ``failed`` true is reported as a f
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, url_without_userinfo
 
 Task = t.Callable[[AnsibleModule], t.Dict[str, t.Any]]
 
@@ -22,28 +21,32 @@ Task = t.Callable[[AnsibleModule], t.Dict[str, t.Any]]
 def run_module(argument_spec: t.Dict[str, t.Any], task: Task, **module_options: t.Any) -> None:
     """Build the AnsibleModule (check mode supported), run `task(module)` and exit or fail exactly once."""
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **module_options)
-    # a URL with user:password@ is refused, but Ansible would still echo it in invocation.module_args
-    module.no_log_values.update(url_credentials(module.params))
     if not HAS_REQUESTS:
+        redact_url_credentials(module.params)
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
         result = task(module)
     except ClusterOpsError as error:
+        redact_url_credentials(module.params)
         module.fail_json(**error.to_result())
+    redact_url_credentials(module.params)
     if result.get("failed"):
         module.fail_json(**result)
     module.exit_json(**result)
 
 
-def url_credentials(params: t.Mapping[str, t.Any]) -> set[str]:
-    """The ``user:password`` (and the password) of every api_url in ``params``, top level or in ``nodes``."""
-    urls = [params.get("api_url")] + [node.get("api_url") for node in params.get("nodes") or [] if isinstance(node, t.Mapping)]
-    found: set[str] = set()
-    for url in urls:
+def redact_url_credentials(params: t.Dict[str, t.Any]) -> None:
+    """Remove ``user:password@`` from every api_url in ``params`` (top level and ``nodes``), once the task is done.
+
+    Such a URL is refused, but Ansible echoes the params as ``invocation.module_args`` (shown at -v and in AWX
+    events). Not no_log_values: those mask the value everywhere in the result, and a short password ("p")
+    would mangle every word that contains it.
+    """
+    holders = [params] + [node for node in params.get("nodes") or [] if isinstance(node, dict)]
+    for holder in holders:
+        url = holder.get("api_url")
         if isinstance(url, str) and "@" in url:
             try:
-                userinfo = urlsplit(url).netloc.rpartition("@")[0]
+                holder["api_url"] = url_without_userinfo(url)
             except ValueError:
-                continue
-            found.update(value for value in (userinfo, userinfo.partition(":")[2]) if value)
-    return found
+                holder["api_url"] = "<api_url with credentials, not shown>"
