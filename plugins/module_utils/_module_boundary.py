@@ -27,8 +27,7 @@ def run_module(argument_spec: t.Dict[str, t.Any], task: Task, **module_options: 
     try:
         result = task(module)
     except ClusterOpsError as error:
-        redact_url_credentials(module.params)
-        module.fail_json(**error.to_result())
+        result = dict(error.to_result(), failed=True)
     redact_url_credentials(module.params)
     if result.get("failed"):
         module.fail_json(**result)
