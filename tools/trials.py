@@ -55,7 +55,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     arguments.timeout = arguments.timeout or DEFAULT_TIMEOUT[arguments.tier]
     if arguments.scenario is not None:
         try:
-            arguments.seed = Scenario.from_json(arguments.scenario).seed
+            arguments.scenario = Scenario.from_json(arguments.scenario)
+            arguments.seed = arguments.scenario.seed
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             parser.error("--scenario is not a trial printed by this runner: %s: %s" % (type(error).__name__, error))
     if arguments.tier == "client" and arguments.crash_rate:
@@ -94,7 +95,7 @@ def trial_runner(arguments: argparse.Namespace, token: str | None) -> t.Callable
 
 def trial_scenarios(arguments: argparse.Namespace) -> t.Iterator[Scenario]:
     if arguments.scenario is not None:
-        yield Scenario.from_json(arguments.scenario)
+        yield arguments.scenario
         return
     indexes = [arguments.only] if arguments.only is not None else range(arguments.first, arguments.first + arguments.trials)
     for index in indexes:
