@@ -1,7 +1,7 @@
-"""Shrink a violating trial to a minimal reproduction: fewer nodes, fewer and simpler faults, same violation kind.
+"""Shrink a violating trial to a minimal reproduction: fewer nodes, fewer and simpler faults.
 
 Greedy and bounded: try one simplification at a time, keep it when the smaller trial still violates the
-invariant, stop when no simplification keeps the violation or after ``budget`` re-runs. The result is the
+invariant (any rule, not necessarily the one the original broke), stop when no simplification keeps the violation or after ``budget`` re-runs. The result is the
 smallest trial that still failed, as plain JSON that ``tools/trials.py --scenario`` runs again.
 """
 from __future__ import annotations
@@ -43,7 +43,8 @@ def simpler_variants(scenario: Scenario) -> t.Iterator[Scenario]:
     for node_index, node in enumerate(scenario.nodes):
         for fault_index, fault in enumerate(node.faults):
             for field, simpler in (("count", 1), ("after", 0)):
-                if getattr(fault, field) not in (None, simpler) and getattr(fault, field) > simpler:
+                value = getattr(fault, field)
+                if value is not None and value > simpler:
                     variant = _with_nodes(scenario, copy.deepcopy(scenario.nodes))
                     setattr(variant.nodes[node_index].faults[fault_index], field, simpler)
                     yield variant
