@@ -12,6 +12,7 @@ import json
 from typing import Any, Callable
 from unittest import mock
 
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transport
@@ -21,6 +22,17 @@ MODULE_PACKAGE = "ansible_collections.clusterops.groups.plugins.modules"
 
 def _no_sleep(_seconds: float) -> None:
     """Backoff replaced in tests: retries happen at once."""
+
+
+def _forget_earlier_warnings() -> None:
+    """A real module runs in a fresh process; in-process runs share ansible's global warning store."""
+    for store in ("_global_warnings", "_global_deprecations"):
+        getattr(module_warnings, store, []).clear()
+
+
+def warning_texts(result: dict[str, Any]) -> str:
+    """Every warning of a result as one text, whatever shape the release gives them (strings, or 2.19's summaries)."""
+    return json.dumps(result.get("warnings") or [])
 
 
 def resolve_main(module: str | Callable[[], None]) -> Callable[[], None]:
@@ -35,6 +47,7 @@ def run_module(module: str | Callable[[], None], args: dict[str, Any], check_mod
                diff: bool = False) -> tuple[bool, dict[str, Any]]:
     """Run the module's main() with `args`; return (failed, result) from the JSON it printed."""
     module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    _forget_earlier_warnings()
     stdout = io.StringIO()
     with patch_module_args(module_args), mock.patch.object(_transport, "DEFAULT_SLEEP", _no_sleep), \
             contextlib.redirect_stdout(stdout):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_OPTION_NAMES, validate_api_url, validate_connection_options,
+    CONNECTION_OPTION_NAMES, insecure_tls_warning, validate_api_url, validate_connection_options,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
@@ -34,7 +34,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
     ACTION_BY_STATE, GroupOutcome, _NodeRecorder, ensure_group,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord, validate_node_name, validate_run_id
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session, url_without_userinfo
 
 try:
     from requests.adapters import HTTPAdapter
@@ -51,7 +51,7 @@ DEADLINE_GRACE_SECONDS = 5.0
 MAX_POOLED_ORIGINS = 1024
 # What the policy reads of a node's result; request history is dropped so memory stays flat with node count.
 COMPACT_RESULT_FIELDS = ("changed", "failed", "msg", "error_kind", "existed_before", "exists", "state_known", "action",
-                         "write_attempted", "requests", "unreachable")
+                         "write_attempted", "write_may_have_landed", "requests", "unreachable")
 NOT_FINISHED_MSG = "node %s did not finish before the deadline (%ss): its state is unknown, see the run record"
 
 CONNECTION_OPTIONS_WITHOUT_URL = tuple(name for name in CONNECTION_OPTION_NAMES if name != "api_url")
@@ -303,7 +303,10 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool,
         record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
+    insecure = [] if params.get("validate_certs") is not False else [
+        insecure_tls_warning([url_without_userinfo(str(node.get("api_url"))) for node in params.get("nodes") or []])]
     return {
+        "warnings": insecure,
         "changed": outcome["changed"],
         "failed": outcome["failed"],
         "msg": outcome["msg"],

@@ -53,6 +53,13 @@ def validate_connection_options(params: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
+def insecure_tls_warning(node_urls: t.Sequence[str], limit: int = 10) -> str:
+    """The warning for validate_certs=false, naming the nodes (the first ``limit`` of them)."""
+    shown = ", ".join(node_urls[:limit]) + (" and %d more" % (len(node_urls) - limit) if len(node_urls) > limit else "")
+    return "validate_certs is false: the TLS certificate of node %s is not verified (anyone on the path can " \
+           "impersonate it); give ca_path instead" % shown
+
+
 def build_client(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None) -> NodeClient:
     """Validate the connection options in ``params`` and return a client for that node."""
     return NodeClient(sleep=sleep, **validate_connection_options(params))

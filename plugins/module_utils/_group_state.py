@@ -12,16 +12,17 @@ server that redirects; the client learns the slash convention after the first on
 """
 from __future__ import annotations
 
+import json
 import typing as t
 from dataclasses import dataclass, field
 
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import build_client
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import build_client, insecure_tls_warning
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import (
-    ClusterOpsError, InvalidInput, NodeRequestFailed, NodeUnavailable, StateUnknown,
+    ClusterOpsError, InvalidInput, NodeRequestFailed, NodeUnavailable, StateUnknown, one_line,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord, validate_node_name
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import DECIDE, HARD, OK, NodeClient, Reply
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import AMBIGUOUS, DECIDE, HARD, OK, NodeClient, Reply
 
 ACTION_BY_STATE = {"present": "create", "absent": "delete"}
 METHOD_BY_ACTION = {"create": "POST", "delete": "DELETE"}
@@ -36,6 +37,10 @@ class GroupOutcome:
     exists: bool | None = None
     action: str = "none"
     write_attempted: bool = False
+    # a write of ours got a 2xx or an ambiguous answer: only then can the node hold a change of this run
+    write_may_have_landed: bool = False
+    # the node turned out as asked although every write of ours was refused (stale read or another writer)
+    found_as_asked: bool = False
     requests: int = 0
     history: list[dict[str, t.Any]] = field(default_factory=list)
 
@@ -51,6 +56,7 @@ class GroupOutcome:
             "state_known": self.state_known,
             "action": self.action,
             "write_attempted": self.write_attempted,
+            "write_may_have_landed": self.write_may_have_landed,
             "requests": self.requests,
             "history": list(self.history),
             "diff": {"before": {"exists": self.existed_before}, "after": {"exists": self.exists}},
@@ -59,7 +65,30 @@ class GroupOutcome:
 
 def read_group(client: NodeClient, name: str) -> bool:
     """True when the group exists on the node, False when it does not (GET with retries); raises otherwise."""
-    return client.read_group_status(name, group=name).status != 404
+    return read_group_reply(client, name).status != 404
+
+
+def read_group_reply(client: NodeClient, name: str) -> Reply:
+    """The conclusive GET reply for ``name``; a 200 whose JSON body names another group is a hard failure."""
+    reply = client.read_group_status(name, group=name)
+    answered_for = _group_id_in_body(reply.body) if reply.status == 200 else None
+    if answered_for is not None and answered_for != name:
+        raise NodeRequestFailed(client.node_url, "GET", reply.path, reply.status,
+                                "the node answered for group %r, not %r: it is not the node API we expect, or it "
+                                "routes requests wrongly" % (one_line(answered_for, 80), name), group=name)
+    return reply
+
+
+def _group_id_in_body(body: bytes) -> str | None:
+    """The ``groupId`` a JSON object body names, or None (an empty or non-JSON 200 still means "exists": real
+    servers answer so)."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(payload, dict) or "groupId" not in payload:
+        return None
+    return str(payload["groupId"])
 
 
 def ensure_group(client: NodeClient, name: str, state: str, check_mode: bool = False,
@@ -106,14 +135,31 @@ def _write_until_settled(client: NodeClient, name: str, desired: bool, outcome: 
         outcome.write_attempted = True
         reply = client.send_write(method, name)
         if reply.outcome == OK:
+            outcome.write_may_have_landed = True
             _settle(outcome, desired)  # 201/200 is conclusive: no verifying GET
             return
+        # timeout, reset, 5xx: the write may have been applied; a refusal (400/409, 404, hard 4xx) was not
+        outcome.write_may_have_landed = outcome.write_may_have_landed or reply.outcome == AMBIGUOUS
         outcome.exists = _resolve(client, name)
         if outcome.exists == desired:
-            _settle(outcome, desired)  # our write landed although its answer said otherwise
+            if outcome.write_may_have_landed:
+                _settle(outcome, desired)  # our write landed although its answer said otherwise
+            else:
+                _found_as_asked(outcome, desired)
             return
         _raise_if_final(client, name, method, reply, outcome)
     _raise_exhausted(client, name, method, reply, outcome)
+
+
+def _found_as_asked(outcome: GroupOutcome, desired: bool) -> None:
+    """Every write of ours was refused ("already exists", "not found") and yet the node is as asked: the first read
+    was stale or another writer got there first. That state is the node's own, not this run's change, so no
+    rollback may undo it (docs/transaction.md, "Other writers")."""
+    outcome.existed_before = desired
+    outcome.exists = desired
+    outcome.action = "none"
+    outcome.changed = False
+    outcome.found_as_asked = True
 
 
 def _settle(outcome: GroupOutcome, desired: bool) -> None:
@@ -164,6 +210,10 @@ MESSAGES = {
     ("create", False): "group '%s' created on %s",
     ("delete", False): "group '%s' deleted on %s",
     ("create", True): "group '%s' would be created on %s (check mode)",
+    ("found", "present"): "group '%s' already present on %s (our create was refused: it was created by another writer "
+                          "or the first read was stale; not this run's change)",
+    ("found", "absent"): "group '%s' already absent on %s (our delete was refused: it was deleted by another writer "
+                         "or the first read was stale; not this run's change)",
     ("delete", True): "group '%s' would be deleted on %s (check mode)",
 }
 
@@ -183,16 +233,23 @@ def run_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     try:
         outcome = ensure_group(client, name, state, check_mode=check_mode, before_write=recorder.intent)
     except ClusterOpsError as error:
-        error.add_facts(**base)
+        error.add_facts(warnings=_tls_warnings(client), **base)
         recorder.outcome_after_failure(error)
         raise
     key = (outcome.action, state) if outcome.action == "none" else (outcome.action, check_mode)
-    result = dict(outcome.to_result(), group=name, state=state, msg=MESSAGES[key] % (name, client.node_url))
+    if outcome.found_as_asked:
+        key = ("found", state)
+    result = dict(outcome.to_result(), group=name, state=state, msg=MESSAGES[key] % (name, client.node_url),
+                  warnings=_tls_warnings(client))
     try:
         recorder.outcome(result)
     except ClusterOpsError as error:
         raise error.add_facts(**result)
     return result
+
+
+def _tls_warnings(client: NodeClient) -> list[str]:
+    return [] if client.validate_certs else [insecure_tls_warning([client.node_url])]
 
 
 def _validate_state(state: object) -> str:
@@ -235,11 +292,12 @@ def run_group_info_task(params: dict[str, t.Any], sleep: t.Callable[[float], Non
     except ClusterOpsError as error:
         raise error.add_facts(**base)
     try:
-        reply = client.read_group_status(name, group=name)
+        reply = read_group_reply(client, name)
     except ClusterOpsError as error:
-        base.update(requests=client.request_count, history=list(client.history))
+        base.update(requests=client.request_count, history=list(client.history), warnings=_tls_warnings(client))
         raise error.add_facts(**base)
     exists = reply.status != 404
     base.update(exists=exists, status=reply.status, requests=client.request_count, history=list(client.history),
-                msg="group '%s' %s on %s" % (name, "exists" if exists else "does not exist", client.node_url))
+                msg="group '%s' %s on %s" % (name, "exists" if exists else "does not exist", client.node_url),
+                warnings=_tls_warnings(client))
     return base

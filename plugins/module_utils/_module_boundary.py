@@ -4,7 +4,8 @@
 """The one error boundary every module of this collection runs in.
 
 Argument spec -> the missing-library check -> the task -> our exceptions rendered once into fail_json.
-A task returns its result dict; a result with ``failed`` true is reported as a failure with all its fields.
+A task returns its result dict; a result with ``failed`` true is reported as a failure with all its fields, and its
+``warnings`` (a list of lines) become Ansible warnings.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def run_module(argument_spec: t.Dict[str, t.Any], task: Task, **module_options: 
     except ClusterOpsError as error:
         result = dict(error.to_result(), failed=True)
     redact_url_credentials(module.params)
+    for warning in result.pop("warnings", None) or []:
+        module.warn(warning)
     if result.get("failed"):
         module.fail_json(**result)
     module.exit_json(**result)

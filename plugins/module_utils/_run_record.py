@@ -78,6 +78,9 @@ class RunRecord:
         """Store the result of the latest step on ``node`` (the module's result fields)."""
         record = self.load_node(node) or {"node": node, "run_id": self.run_id, "outcome": None, "steps": []}
         record["outcome"] = _without_secrets(outcome)
+        if _intent_count(record) <= 1 and "write_may_have_landed" in outcome:
+            # the run's own step (not a later rollback): whether the node can hold a change of this run at all
+            record["write_may_have_landed"] = bool(outcome["write_may_have_landed"])
         record["phase"] = "outcome"
         record["updated_at"] = _now()
         record["steps"].append({"phase": "outcome", "changed": outcome.get("changed"), "exists": outcome.get("exists"),
@@ -135,6 +138,10 @@ def list_runs(record_dir: str) -> list[str]:
     root = os.path.abspath(os.path.expanduser(record_dir))
     return sorted(name for name in _list_dir(root)
                   if re.fullmatch(RUN_ID_PATTERN, name) and name not in (".", "..") and os.path.isdir(os.path.join(root, name)))
+
+
+def _intent_count(record: dict[str, t.Any]) -> int:
+    return sum(1 for step in record.get("steps") or [] if step.get("phase") == "intent")
 
 
 def _list_dir(path: str) -> list[str]:

@@ -27,7 +27,7 @@ OUTCOME_FINISHED = "finished"
 SETTLED_OUTCOMES = (OUTCOME_SUCCESS, OUTCOME_FINISHED)
 
 # What the artifact keeps of each node's record: enough for finish_rollback, small enough for AWX.
-RECORD_NODE_FIELDS = ("node", "api_url", "group", "operation", "existed_before", "phase")
+RECORD_NODE_FIELDS = ("node", "api_url", "group", "operation", "existed_before", "write_may_have_landed", "phase")
 
 STATE_UNKNOWN = "unknown"
 ROLLBACK_NOT_NEEDED = "not_needed"
@@ -70,6 +70,8 @@ def needs_compensation(result: t.Mapping[str, t.Any]) -> bool:
     existed_before = result.get("existed_before")
     if existed_before is None or not result.get("write_attempted"):
         return False
+    if result.get("write_may_have_landed") is False:
+        return False  # every write was refused: the node holds nothing of ours (absent field: be conservative)
     return result.get("exists") is not existed_before
 
 
@@ -86,6 +88,8 @@ def portable_record_nodes(record: t.Optional[t.Mapping[str, t.Any]]) -> dict[str
 def prior_state_from_record(record: t.Optional[t.Mapping[str, t.Any]], node: str) -> t.Optional[str]:
     """The node's prior state as recorded before our first write to it, or None (never written)."""
     entry = record_nodes(record).get(node) or {}
+    if entry.get("write_may_have_landed") is False:
+        return None  # the run's writes to it were all refused: nothing of ours to undo
     existed_before = entry.get("existed_before")
     return None if existed_before is None else state_name(existed_before)
 

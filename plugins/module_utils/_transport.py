@@ -96,6 +96,7 @@ class Reply:
     error: str | None = None
     location: str | None = None
     body_excerpt: str = ""
+    body: bytes = b""  # a successful GET's body (at most MAX_BODY_BYTES), empty otherwise
 
     def history_entry(self) -> dict[str, t.Any]:
         return {"method": self.method, "path": self.path, "status": self.status, "outcome": self.outcome, "error": self.error}
@@ -222,7 +223,10 @@ class NodeClient:
 
     def _reply_from_response(self, method: str, path: str, response: t.Any, timeout: float) -> Reply:
         outcome = classify_status(method, response.status_code)
-        excerpt = "" if outcome == OK else self._redact(one_line(_read_bounded(response, timeout).decode("utf-8", "replace")))
+        body = b""
+        if outcome != OK or (method == "GET" and response.status_code == 200):
+            body = _read_bounded(response, timeout)  # a 200's body says which group answered (the group layer checks)
+        excerpt = "" if outcome == OK else self._redact(one_line(body.decode("utf-8", "replace")))
         response.close()
         error = None if outcome in (OK, REDIRECT) else "HTTP %d" % response.status_code
         if outcome == HARD and 300 <= response.status_code < 400:
@@ -232,18 +236,22 @@ class NodeClient:
             outcome = HARD
             error = "HTTP %d with an HTML page instead of the node API: check that api_url is the node's API" % response.status_code
         return Reply(method, path, response.status_code, outcome, error=error, location=response.headers.get("Location"),
-                     body_excerpt=excerpt)
+                     body_excerpt=excerpt, body=body if outcome == OK else b"")
 
     def _redact(self, text: str) -> str:
         return text.replace(self.api_token, REDACTED) if self.api_token else text
 
 
 def _redirect_refusal(url: str, target: str, location: str | None) -> str | None:
+    """Why a redirect is not followed, or None. Only the trailing-slash convention may differ: a redirect to another
+    path answers for another resource (another group's 200 must never read as "ours exists")."""
     if not location:
         return "redirect without a Location header"
     source, destination = urlsplit(url), urlsplit(target)
     if (source.scheme, source.netloc) != (destination.scheme, destination.netloc):
         return "redirect to another origin (%s) refused; set api_url to the node's real address" % url_without_userinfo(target)
+    if source.path.rstrip("/") != destination.path.rstrip("/"):
+        return "redirect to another path (%s) refused: only a trailing slash may differ" % url_without_userinfo(target)
     return None
 
 

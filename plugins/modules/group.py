@@ -134,6 +134,14 @@ write_attempted:
   returned: always
   type: bool
   sample: true
+write_may_have_landed:
+  description:
+    - A write of this run got a 2xx or an ambiguous answer (timeout, reset, 5xx), so the node may hold this run's change.
+    - V(false) when every write was refused (C(400)/C(409) "already exists", C(404) "not found", a hard 4xx); then a
+      rollback never touches the node, even if another writer made it look as asked meanwhile.
+  returned: always
+  type: bool
+  sample: true
 requests:
   description: Number of HTTP requests sent (at most (retries + 1) * (retries + 3), plus redirect hops).
   returned: always

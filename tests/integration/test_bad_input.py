@@ -15,7 +15,7 @@ import typing as t
 
 import pytest
 
-from module_runner import run_module
+from module_runner import run_module, warning_texts
 from playbook_runner import run_playbook, write_inventory
 from simulator import SimulatedCluster
 from simulator.hostile import DRIP_INTERVAL_SECONDS, HostileServer
@@ -138,6 +138,12 @@ HOSTILE_CASES = [
     ("html-200-delete", "html_200", "absent", "html"),
     ("redirect-loop", "redirect_loop", "absent", "too many redirects"),
     ("redirect-elsewhere", "redirect_elsewhere", "present", "another origin"),
+    ("redirect-other-group-create", "redirect_other_group", "present", "redirect to another path"),
+    ("redirect-other-group-delete", "redirect_other_group", "absent", "redirect to another path"),
+    ("redirect-other-prefix", "redirect_other_prefix", "present", "redirect to another path"),
+    ("redirect-to-collection", "redirect_up", "absent", "redirect to another path"),
+    ("200-for-another-group-create", "other_group_200", "present", "answered for group 'someone-elses-group'"),
+    ("200-for-another-group-delete", "other_group_200", "absent", "answered for group 'someone-elses-group'"),
     ("huge-body", "huge_body", "absent", "HTTP 500"),
     ("slow-drip", "slow_drip", "present", "HTTP 500"),
     ("closed-connection", "close", "absent", "unavailable"),
@@ -307,3 +313,34 @@ def test_credentials_in_the_url_are_refused_and_never_echoed(module: str, url_op
     failed, result = run_module(module, dict(FAST, name=GROUP, **url_option("http://%s@127.0.0.1:9" % userinfo)))
     assert_one_line_failure(failed, result, "contains credentials")
     assert userinfo + "@" not in json.dumps(result) and result["error_kind"] == "invalid_input", result
+
+
+@pytest.mark.parametrize("mode", ["other_group_200", "redirect_other_group", "redirect_other_prefix"])
+@pytest.mark.parametrize("module", ["group_info", "cluster_group"])
+def test_another_resources_200_is_never_our_group(mode: str, module: str) -> None:
+    with HostileServer(mode) as server:
+        args = dict(FAST, name=GROUP)
+        if module == "cluster_group":
+            args["nodes"] = [{"name": "node1", "api_url": server.url}]
+        else:
+            args["api_url"] = server.url
+        failed, result = run_module(module, args)
+        assert failed and server.writes() == []
+        assert result.get("exists") is None if module == "group_info" else result["result"]["outcome"] == "failed"
+        assert "someone-elses-group" in result["msg"] or "another path" in result["msg"], result["msg"]
+
+
+@pytest.mark.parametrize("module", ["group", "group_info", "cluster_group"])
+def test_validate_certs_false_warns_naming_the_node(simulated_cluster: t.Any, module: str) -> None:
+    cluster = simulated_cluster(node_count=1, tls=True)
+    target = cluster.nodes["node1"]
+    args = dict(FAST, name=GROUP, validate_certs=False)
+    if module == "cluster_group":
+        args["nodes"] = [{"name": "node1", "api_url": target.url}]
+    else:
+        args["api_url"] = target.url
+    failed, result = run_module(module, args)
+    assert not failed, result["msg"]
+    assert "validate_certs is false: the TLS certificate of node %s is not verified" % target.url in warning_texts(result)
+    failed, verified = run_module(module, dict(args, validate_certs=True, ca_path=cluster.ca_path))
+    assert not failed and "validate_certs" not in warning_texts(verified), verified

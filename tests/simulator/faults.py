@@ -18,6 +18,11 @@ class FaultKind(str, enum.Enum):
     CLOSE = "close"
     OUTAGE = "outage"
     LATENCY = "latency"
+    # answered as a stale replica would: a GET of a group sees the opposite of the node's real state
+    STALE_READ = "stale_read"
+    # another client's identical write lands just before this one (a POST finds the group created, a DELETE
+    # finds it deleted); then the request is served normally ("already exists" / 404)
+    SECOND_WRITER = "second_writer"
 
     def __str__(self) -> str:
         return self.value
@@ -53,7 +58,9 @@ class Fault:
             self.status = _default_status(self.kind)
 
     def matches(self, method: str) -> bool:
-        return self.method is None or self.method == method
+        if self.method is None:
+            return method in _METHODS_OF_KIND.get(self.kind, (method,))
+        return self.method == method
 
     def to_dict(self) -> dict:
         return {"kind": self.kind.value, "method": self.method, "count": self.count,
@@ -66,6 +73,10 @@ class Fault:
         if unknown or "kind" not in data:
             raise ValueError(f"a fault needs 'kind' and only {sorted(known)}; got {sorted(data)}")
         return cls(**data)
+
+
+# kinds that only make sense for some methods: with method None they wait for such a request
+_METHODS_OF_KIND = {FaultKind.STALE_READ: ("GET",), FaultKind.SECOND_WRITER: ("POST", "DELETE")}
 
 
 def _default_status(kind: FaultKind) -> int | None:
@@ -127,6 +138,10 @@ class FaultQueue:
     def clear(self) -> None:
         self.scripted.clear()
         self.random = None
+
+    def put_back(self, fault: Fault) -> None:
+        """Give one use of ``fault`` back, first in line (it met a request it does not apply to)."""
+        self.scripted.insert(0, dataclasses.replace(fault, count=1))
 
     def take(self, method: str) -> Fault | None:
         for index, fault in enumerate(self.scripted):

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from . import control_api
 from .faults import Fault, FaultKind
 from .node import LogEntry, Node
-from .node_api import ApiRequest, ApiResponse, error_response, serve
+from .node_api import ApiRequest, ApiResponse, apply_second_writer, error_response, serve, serve_stale_read
 
 MAX_BODY_BYTES = 1 << 20
 CONTROL_PREFIX = "/_sim"
@@ -97,6 +97,15 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         if kind is FaultKind.TIMEOUT_AFTER_WRITE:
             response = serve(node, request)
             return None if self._wait_and_lose_client(fault.delay) else response
+        if kind is FaultKind.STALE_READ:
+            stale = serve_stale_read(node, request)
+            if stale is None:
+                node.put_back_fault(fault)
+                return serve(node, request)
+            return stale
+        if kind is FaultKind.SECOND_WRITER:
+            apply_second_writer(node, request)
+            return serve(node, request)
         if kind is FaultKind.TIMEOUT_BEFORE_WRITE:
             # A client that gave up before the server got to the write sees it never applied.
             return None if self._wait_and_lose_client(fault.delay) else serve(node, request)

@@ -6,19 +6,27 @@
         server.writes()     # the POST/DELETE requests among them
 
 Modes: html_200 (200 with an HTML page), redirect_loop (307 to itself, forever), redirect_elsewhere (307 to
-another origin), huge_body (500 with a 32 MiB body), slow_drip (500 whose body drips one byte every 20 ms,
+another origin), redirect_other_group / redirect_other_prefix / redirect_up (308 to another path on the same
+origin: another group's item, the same id under /v2/, the collection; that path answers 200 with a group body),
+other_group_200 (200 with a JSON body naming another group), huge_body (500 with a 32 MiB body), slow_drip (500 whose body drips one byte every 20 ms,
 bounded to DRIP_BYTES), endless_drip (the same drip with no end: it stops when the client hangs up, and
 server.dripped_bytes() says how much the client waited for), close (closes the connection without answering),
 garbage (not HTTP at all).
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("html_200", "redirect_loop", "redirect_elsewhere", "huge_body", "slow_drip", "endless_drip", "close", "garbage")
+MODES = ("html_200", "redirect_loop", "redirect_elsewhere", "redirect_other_group", "redirect_other_prefix",
+         "redirect_up", "other_group_200", "huge_body", "slow_drip", "endless_drip", "close", "garbage")
+OTHER_GROUP = "someone-elses-group"
+# same origin, another path: the 200 there is another resource's (redirect_up: the collection itself)
+OTHER_PATH_REDIRECTS = {"redirect_other_group": "/v1/group/%s/" % OTHER_GROUP, "redirect_other_prefix": "/v2/group/%s/",
+                        "redirect_up": "/v1/group/"}
 HUGE_BODY_BYTES = 32 * 1024 * 1024
 CHUNK = b"x" * 65536
 DRIP_BYTES = 60
@@ -61,6 +69,27 @@ class _HostileHandler(BaseHTTPRequestHandler):
 
     def _redirect_elsewhere(self) -> None:
         self._head(307, 0, Location="http://127.0.0.2:9" + self.path)
+
+    def _redirect_other_group(self) -> None:
+        self._redirect_to_other_path(OTHER_PATH_REDIRECTS[self.server.mode])
+
+    _redirect_other_prefix = _redirect_up = _redirect_other_group
+
+    def _redirect_to_other_path(self, template: str) -> None:
+        item = self.path.rstrip("/").rsplit("/", 1)[-1]
+        target = template % item if "%s" in template else template
+        if self.command == "GET" and self.path == target:
+            self._group_200(OTHER_GROUP)
+        else:
+            self._head(308, 0, Location=target)
+
+    def _other_group_200(self) -> None:
+        self._group_200(OTHER_GROUP)
+
+    def _group_200(self, group_id: str) -> None:
+        body = json.dumps({"groupId": group_id}).encode()
+        self._head(200, len(body), "application/json")
+        self.wfile.write(body)
 
     def _huge_body(self) -> None:
         self._head(500, HUGE_BODY_BYTES, Connection="close")

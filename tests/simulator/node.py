@@ -90,6 +90,11 @@ class Node:
             self._in_flight += 1
             return self._faults.take(method)
 
+    def put_back_fault(self, fault: Fault) -> None:
+        """The fault met a request it cannot apply to (a redirect hop before the read it targets): keep it."""
+        with self.lock:
+            self._faults.put_back(fault)
+
     def record(self, entry: LogEntry) -> None:
         with self.lock:
             self.log.append(entry)

@@ -161,3 +161,39 @@ def _group_body(node: Node, group_id: str) -> ApiResponse:
     if node.profile.get_body == "extra":
         payload["nodeId"] = node.name
     return json_response(200, payload)
+
+
+def serve_stale_read(node: Node, request: ApiRequest) -> ApiResponse | None:
+    """A stale replica's answer: a GET of a group says 404 for a group that exists, 200 for one that does not.
+    None when the request is not such a read (a redirect hop, another path): serve it normally instead."""
+    response = serve(node, request)
+    group_id = _item_group_id(request.path) if request.method == "GET" else None
+    if group_id is None or response.status not in (200, 404):
+        return None
+    return error_response(node.profile, 404) if response.status == 200 else _group_body(node, group_id)
+
+
+def apply_second_writer(node: Node, request: ApiRequest) -> None:
+    """Another client's write of the same group lands first: a POST's group is created, a DELETE's deleted."""
+    path = urllib.parse.urlsplit(request.path).path
+    group_id = _group_id_from_body(request.body) if path in COLLECTION_PATHS else None
+    if group_id is None:
+        return
+    with node.lock:
+        if request.method == "POST":
+            node.groups.add(group_id)
+        elif request.method == "DELETE":
+            node.groups.discard(group_id)
+
+
+def _item_group_id(raw_path: str) -> str | None:
+    path = urllib.parse.urlsplit(raw_path).path
+    if not path.startswith(ITEM_PREFIX):
+        return None
+    raw_id = path[len(ITEM_PREFIX):].rstrip("/")
+    if not raw_id or "/" in raw_id:
+        return None
+    try:
+        return urllib.parse.unquote(raw_id, errors="strict")
+    except UnicodeDecodeError:
+        return None

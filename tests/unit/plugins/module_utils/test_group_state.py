@@ -18,7 +18,8 @@ DELETE = ("DELETE", "/v1/group/")
 
 def fields(outcome: Any) -> dict[str, Any]:
     result = outcome.to_result()
-    return {key: result[key] for key in ("changed", "action", "existed_before", "exists", "state_known", "write_attempted")}
+    return {key: result[key] for key in ("changed", "action", "existed_before", "exists", "state_known", "write_attempted",
+                                         "write_may_have_landed")}
 
 
 @pytest.mark.parametrize("status, expected", [(200, True), (404, False)])
@@ -38,10 +39,23 @@ def test_read_group(make_client, status: int, expected: bool) -> None:
     ("absent", [200, connection_error(), 404], [GET, DELETE, GET], dict(changed=True, action="delete", exists=False)),
     # ambiguous write that was not applied: GET shows it, then the write is retried
     ("present", [404, 500, 404, 201], [GET, POST, GET, POST], dict(changed=True, action="create", exists=True)),
-    # "decide with a GET": POST 400 / DELETE 404
-    ("present", [404, 400, 200], [GET, POST, GET], dict(changed=True, action="create", exists=True)),
-    ("absent", [200, 404, 404], [GET, DELETE, GET], dict(changed=True, action="delete", exists=False)),
-    ("absent", [200, 404, 200, 200], [GET, DELETE, GET, DELETE], dict(changed=True, action="delete", exists=False)),
+    # "decide with a GET": POST 400/409 / DELETE 404 refused and the node is as asked: a stale first read or another
+    # writer, never ours (a rollback must not undo it)
+    ("present", [404, 400, 200], [GET, POST, GET],
+     dict(changed=False, action="none", existed_before=True, exists=True, write_may_have_landed=False)),
+    ("present", [404, 409, 200], [GET, POST, GET],
+     dict(changed=False, action="none", existed_before=True, exists=True, write_may_have_landed=False)),
+    ("absent", [200, 404, 404], [GET, DELETE, GET],
+     dict(changed=False, action="none", existed_before=False, exists=False, write_may_have_landed=False)),
+    # ... unless an earlier write of ours was ambiguous: then it may have landed, and the change counts as ours
+    ("present", [404, 500, 404, 409, 200], [GET, POST, GET, POST, GET],
+     dict(changed=True, action="create", existed_before=False, exists=True, write_may_have_landed=True)),
+    ("present", [404, connection_error(), 404, 400, 200], [GET, POST, GET, POST, GET],
+     dict(changed=True, action="create", existed_before=False, exists=True, write_may_have_landed=True)),
+    ("absent", [200, read_timeout(), 200, 404, 404], [GET, DELETE, GET, DELETE, GET],
+     dict(changed=True, action="delete", existed_before=True, exists=False, write_may_have_landed=True)),
+    ("absent", [200, 404, 200, 200], [GET, DELETE, GET, DELETE],
+     dict(changed=True, action="delete", existed_before=True, exists=False, write_may_have_landed=True)),
     # the first read itself is retried
     ("present", [503, 404, 201], [GET, GET, POST], dict(changed=True, action="create", existed_before=False)),
 ])

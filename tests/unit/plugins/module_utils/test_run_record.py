@@ -76,3 +76,14 @@ def test_corrupt_node_file_is_reported(tmp_path) -> None:
     (tmp_path / "r" / "nodes" / "n.json").write_text("{not json")
     with pytest.raises(RunRecordError, match="cannot read run record"):
         record.load()
+
+
+@pytest.mark.parametrize("landed", [False, True])
+def test_the_runs_own_outcome_records_whether_a_write_may_have_landed(tmp_path, landed: bool) -> None:
+    record = RunRecord(str(tmp_path), "r")
+    record.record_node_intent("node1", "http://n", "g", "create", False)
+    record.record_node_outcome("node1", {"changed": landed, "exists": True, "write_may_have_landed": landed})
+    assert record.load_node("node1")["write_may_have_landed"] is landed
+    record.record_node_intent("node1", "http://n", "g", "delete", True)  # a rollback step does not rewrite it
+    record.record_node_outcome("node1", {"changed": True, "exists": False, "write_may_have_landed": not landed})
+    assert record.load_node("node1")["write_may_have_landed"] is landed

@@ -141,3 +141,25 @@ def test_status_account() -> None:
     assert unknown["outcome"] == "unknown"
     assert unknown["nodes"]["b"] == {"state": "unknown", "error": "down"}
     assert "b: unknown (down)" in transaction.failure_message(unknown)
+
+
+REFUSED_BUT_AS_ASKED = dict(result(True, True, True), write_may_have_landed=False)  # another writer's group
+
+
+def test_a_node_whose_writes_were_all_refused_is_never_compensated() -> None:
+    failing = result(False, False, True, failed=True)
+    assert transaction.plan_compensation({"node1": REFUSED_BUT_AS_ASKED, "node2": failing, "node3": CREATED}) == {
+        "node3": "absent"}
+    refused_and_failed = dict(result(False, None, True, failed=True), write_may_have_landed=False)
+    assert transaction.plan_compensation({"node1": refused_and_failed, "node2": failing}) == {}
+
+
+def test_finish_skips_recorded_nodes_whose_writes_were_all_refused() -> None:
+    record = {"run_id": "r1", "run": {"outcome": "rollback_incomplete"}, "nodes": {
+        "node1": dict(RECORD["nodes"]["node4"], node="node1", write_may_have_landed=False),
+        "node2": dict(RECORD["nodes"]["node4"], node="node2", write_may_have_landed=True),
+        "node3": dict(RECORD["nodes"]["node4"], node="node3"),  # killed before its outcome: conservative
+    }}
+    assert sorted(transaction.plan_finish(record)) == ["node2", "node3"]
+    assert transaction.plan_compensation({"node1": None, "node2": None, "node3": None}, record) == {
+        "node2": "absent", "node3": "absent"}
