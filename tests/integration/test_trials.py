@@ -156,3 +156,20 @@ def test_invariant_refuses_vague_or_false_accounts(monkeypatch: pytest.MonkeyPat
     done = dict.fromkeys(restored, True)
     assert broken("success", done, set(), node1="present", node2="present", node3="present") == []
     assert broken("success", done, {"node3"}, node1="present", node2="present", node3="unknown")
+
+
+def test_invariant_keeps_a_second_writers_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where another client wrote the desired state before our write, undoing it is a violation on both operations."""
+    monkeypatch.syspath_prepend(TOOLS_DIR)
+    from _trials.invariant import check_run  # pylint: disable=import-outside-toplevel
+    from _trials.scenario import FaultSpec, NodeSpec, Scenario  # pylint: disable=import-outside-toplevel
+    for operation, desired in (("create", True), ("delete", False)):
+        nodes = [NodeSpec("node1", "default", not desired, [FaultSpec("second_writer", None)]),
+                 NodeSpec("node2", "default", not desired, [FaultSpec("outage_sticky", None, None)])]
+        scenario = Scenario(1, 0, "g", operation, 2, 0.25, nodes)
+        undone = {"node1": not desired, "node2": not desired}
+        said = {"outcome": "rolled_back", "nodes": {name: {"after": "present" if state else "absent", "rollback": "restored",
+                                                           "result": "failed"} for name, state in undone.items()}}
+        assert check_run(scenario, said, undone, faulted_nodes={"node1", "node2"}) == []  # no second writer: fine
+        problems = check_run(scenario, said, undone, faulted_nodes={"node1", "node2"}, second_writers={"node1"})
+        assert any("deleted by the rollback" in line or "re-created by the rollback" in line for line in problems), problems

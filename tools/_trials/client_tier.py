@@ -19,7 +19,7 @@ from simulator import SimulatedCluster
 
 from .common import TrialOutcome, faulted_nodes, faulted_requests, node_errors, secret_leaks, settle
 from .invariant import INCOMPLETE, check_finished, check_run
-from .scenario import Scenario, install, snapshot
+from .scenario import Scenario, install, second_writer_nodes, snapshot
 
 OPERATION_BY_STATE = {"present": "create", "absent": "delete"}
 FINISH_ATTEMPTS = 3
@@ -91,13 +91,16 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
         busy = settle(cluster)
         outcome = TrialOutcome(str(account.get("outcome")))
         outcome.unplanned_timeouts = timeouts.unplanned(cluster)
+        second_writers = second_writer_nodes(cluster, scenario)
         outcome.violations = busy + check_run(scenario, account, snapshot(cluster, scenario),
-                                              load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(cluster))
+                                              load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(cluster),
+                                              second_writers=second_writers)
         if outcome.violations:
             outcome.violations += node_errors(account)
         if account.get("outcome") == INCOMPLETE:
             cluster.clear_faults()
-            finish = _finish_until_converged(engine, cluster, scenario, options, RunRecord(record_dir, run_id), outcome)
+            finish = _finish_until_converged(engine, cluster, scenario, options, RunRecord(record_dir, run_id), outcome,
+                                             second_writers)
             account = dict(account, finish=finish)
         outcome.violations += secret_leaks(token, {"account": repr(account)}, [record_dir])
         outcome.faulted_requests = faulted_requests(cluster)
@@ -105,7 +108,7 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
 
 
 def _finish_until_converged(engine: t.Any, cluster: t.Any, scenario: Scenario, options: dict[str, t.Any], record: RunRecord,
-                            outcome: TrialOutcome) -> dict[str, t.Any]:
+                            outcome: TrialOutcome, second_writers: t.Collection[str]) -> dict[str, t.Any]:
     """Run the finish (faults cleared) until the nodes converge. A finish that did not converge is a violation,
     unless the client timed out meanwhile (no fault is left, so the machine's load did it): then, as an operator
     would, run it again (at most FINISH_ATTEMPTS times; counted in the report)."""
@@ -114,7 +117,7 @@ def _finish_until_converged(engine: t.Any, cluster: t.Any, scenario: Scenario, o
     for attempt in range(FINISH_ATTEMPTS):
         timeouts.reset()
         finish = engine.finish(record.load(), options, record.record_dir)
-        problems = settle(cluster) + check_finished(scenario, snapshot(cluster, scenario))
+        problems = settle(cluster) + check_finished(scenario, snapshot(cluster, scenario), second_writers=second_writers)
         if finish.get("outcome") != "finished":
             problems.append("the finish ended %r with faults cleared" % finish.get("outcome"))
         outcome.finish_ran = True

@@ -5,7 +5,9 @@
 - failure => every node back to its prior state, or the account lists exactly the divergent nodes with
   their true state (``after``; ``unknown`` is allowed: it does not claim a wrong state) and the outcome says
   the rollback is incomplete; the finish then converges (checked by the tier, see ``check_finished``);
-- a group that existed before is never deleted by a rollback (failure of a create);
+- a group that existed before is never deleted by a rollback (failure of a create), nor one absent before our
+  write re-created (failure of a delete); "before" is just before our write: where a second writer wrote the
+  desired state first, that is its state (``effective_priors``);
 - liveness: all faults transient and fewer than the retries on every node => the run must succeed.
 
 "Exactly" is held to: every ``after`` is present, absent or unknown; ``unknown`` only on a node that met a fault
@@ -26,18 +28,26 @@ def state_name(exists: bool) -> str:
     return "present" if exists else "absent"
 
 
+def effective_priors(scenario: t.Any, second_writers: t.Collection[str] = ()) -> dict[str, bool]:
+    """Each node's state just before our write: the scenario's prior, or the desired state where a second writer
+    wrote first (that group is the other writer's: never ours to undo)."""
+    return {node.name: scenario.desired if node.name in second_writers else node.prior for node in scenario.nodes}
+
+
 def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.Mapping[str, bool],
-              load_noise: bool = False, faulted_nodes: t.Collection[str] | None = None) -> list[str]:
+              load_noise: bool = False, faulted_nodes: t.Collection[str] | None = None,
+              second_writers: t.Collection[str] = ()) -> list[str]:
     """Violations (one line each) of a run that ended on its own; [] when the invariant holds.
 
     ``load_noise``: the client timed out on requests the simulator answered without a fault (the machine was
     starved), so the nodes saw more failures than were injected and liveness is not required of this run.
     ``faulted_nodes``: the nodes the simulator answered at least once under a fault (None: not checked).
+    ``second_writers``: nodes where another client wrote the desired state before our write (their prior is that).
     """
     if not isinstance(account, t.Mapping) or account.get("outcome") not in (SUCCESS,) + FAILURE_OUTCOMES:
         return ["no account or unexpected outcome: %r" % (account or {}).get("outcome") if isinstance(account, t.Mapping)
                 else "the run published no account"]
-    prior = {node.name: node.prior for node in scenario.nodes}
+    prior = effective_priors(scenario, second_writers)
     nodes = account.get("nodes") or {}
     problems = _missing_nodes(prior, nodes) + _untruthful_nodes(nodes, final)
     problems += _unjustified_unknowns(nodes, None if load_noise else faulted_nodes)
@@ -51,10 +61,11 @@ def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.M
     return problems
 
 
-def check_finished(scenario: t.Any, final: t.Mapping[str, bool], allow_desired: bool = False) -> list[str]:
+def check_finished(scenario: t.Any, final: t.Mapping[str, bool], allow_desired: bool = False,
+                   second_writers: t.Collection[str] = ()) -> list[str]:
     """After the finish (faults cleared): every node in its prior state (or, for a run that had settled as a
     success before a crash, every node in the desired state)."""
-    prior = {node.name: node.prior for node in scenario.nodes}
+    prior = effective_priors(scenario, second_writers)
     if final == prior or (allow_desired and all(final[name] is scenario.desired for name in final)):
         return []
     diverged = {name: state_name(final[name]) for name in final if final[name] != prior[name]}
@@ -107,6 +118,9 @@ def _check_failure(scenario: t.Any, outcome: str, nodes: t.Mapping[str, t.Any], 
     deleted = sorted(name for name in diverged if prior[name] and scenario.operation == "create")
     if deleted:
         problems.append("a pre-existing group was deleted by the rollback of a create on %s" % deleted)
+    recreated = sorted(name for name in diverged if not prior[name] and scenario.operation == "delete")
+    if recreated:
+        problems.append("a group absent before our write was re-created by the rollback of a delete on %s" % recreated)
     unknown = [name for name, entry in nodes.items() if isinstance(entry, t.Mapping) and entry.get("after") == "unknown"]
     if outcome == INCOMPLETE and not diverged and not unknown:
         problems.append("outcome %s, but every node is known to be back in its prior state (a false alarm)" % outcome)

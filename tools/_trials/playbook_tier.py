@@ -20,7 +20,7 @@ from simulator import SimulatedCluster
 
 from .common import TrialOutcome, faulted_nodes, faulted_requests, node_errors, secret_leaks, settle, timeouts_without_fault
 from .invariant import check_finished, check_run
-from .scenario import Scenario, install, snapshot
+from .scenario import Scenario, install, second_writer_nodes, snapshot
 
 PLAYBOOK_TIMEOUT_SECONDS = 300.0
 CRASH_POLL_SECONDS = 0.02
@@ -68,7 +68,8 @@ class _PlaybookTrial:
         outcome = TrialOutcome(str((account or {}).get("outcome", "no_account")))
         outcome.unplanned_timeouts = timeouts_without_fault(self.cluster, account)
         outcome.violations = busy + check_run(self.scenario, account, snapshot(self.cluster, self.scenario),
-                                              load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(self.cluster))
+                                              load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(self.cluster),
+                                              second_writers=second_writer_nodes(self.cluster, self.scenario))
         if outcome.violations:
             outcome.violations += node_errors(account)
         if (run.rc == 0) != (outcome.outcome == "success"):
@@ -136,7 +137,8 @@ class _PlaybookTrial:
             run = run_playbook("finish_rollback.yml", None, self.record_dir, extra_vars=dict(self.fast_vars, run_id=self.run_id),
                                extra_env=self.env, timeout=PLAYBOOK_TIMEOUT_SECONDS)
             self._keep_output("finish %d" % attempt, run)
-            problems = settle(self.cluster) + check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired)
+            problems = settle(self.cluster) + check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired,
+                                                             second_writer_nodes(self.cluster, self.scenario))
             no_record = run.rc != 0 and "no record of run" in run.stdout
             if run.rc != 0 and not no_record:
                 problems.append("finish_rollback.yml failed with faults cleared (rc %d): %s" % (run.rc, _tail(run)))

@@ -14,6 +14,9 @@ from dataclasses import asdict, dataclass, field
 from simulator import PROFILES, Fault, FaultKind
 
 TRANSIENT_KINDS = ("500_before_write", "500_after_write", "timeout_before_write", "timeout_after_write", "reset", "close")
+# another client's doing, not a failure: the node's first read is stale, or a second writer writes first
+OWNERSHIP_KINDS = ("stale_read", "second_writer")
+OWNERSHIP_SHARE = 0.15
 OUTAGE_KINDS = ("outage_ending", "outage_sticky")
 LATENCY = "latency"
 FAULT_KINDS = TRANSIENT_KINDS + OUTAGE_KINDS + (LATENCY,)
@@ -35,6 +38,8 @@ class FaultSpec:
         faults = [Fault(FaultKind.LATENCY, method=self.method, count=self.after, delay=0.0)] if self.after else []
         if self.kind in OUTAGE_KINDS:
             faults.append(Fault(FaultKind.OUTAGE, method=self.method, count=self.count))
+        elif self.kind in OWNERSHIP_KINDS:
+            faults.append(Fault(FaultKind(self.kind), method=None, count=1))
         elif self.kind == LATENCY:
             faults.append(Fault(FaultKind.LATENCY, method=self.method, count=self.count, delay=timeout / 4))
         else:
@@ -62,6 +67,10 @@ class NodeSpec:
     @property
     def has_outage(self) -> bool:
         return any(fault.kind in OUTAGE_KINDS for fault in self.faults)
+
+    @property
+    def ownership_fault(self) -> str | None:
+        return next((fault.kind for fault in self.faults if fault.kind in OWNERSHIP_KINDS), None)
 
 
 @dataclass
@@ -118,7 +127,24 @@ def draw_scenario(seed: int, index: int, timeout: float, crash_rate: float = 0.0
     crash = None
     if crash_rate and rng.random() < crash_rate:
         crash = {"signal": rng.choice(CRASH_SIGNALS), "after_writes": rng.randint(0, node_count)}
+    if crash is None:
+        # drawn last, so the rest of every earlier (seed, index) stays as it was
+        for node in nodes:
+            if rng.random() < OWNERSHIP_SHARE:
+                _add_ownership_fault(rng, node, operation == "create")
     return Scenario(seed, index, "trial-%d-%d" % (seed, index), operation, retries, timeout, nodes, crash)
+
+
+def _add_ownership_fault(rng: random.Random, node: NodeSpec, desired: bool) -> None:
+    """A stale first read (the node really holds the desired state and the read hides it) or a second writer
+    (it writes the desired state just before our write). Never with a write fault on the same node: an ambiguous
+    write of ours beside another writer is the documented window no client can close (docs/transaction.md); nor
+    on a node that answers 200 to a DELETE of an absent group (the same window, for deletes)."""
+    kind = rng.choice(OWNERSHIP_KINDS)
+    node.prior = desired if kind == "stale_read" else not desired
+    node.faults = [fault for fault in node.faults if fault.method == "GET"] + [FaultSpec(kind, None)]
+    if not desired and PROFILES[node.profile].delete_absent_status == 200:
+        node.profile = "default"
 
 
 def _draw_benign_faults(rng: random.Random, retries: int) -> list[FaultSpec]:
@@ -162,3 +188,10 @@ def snapshot(cluster: t.Any, scenario: Scenario) -> dict[str, bool]:
 
 def priors(scenario: Scenario) -> dict[str, bool]:
     return {spec.name: spec.prior for spec in scenario.nodes}
+
+
+def second_writer_nodes(cluster: t.Any, scenario: Scenario) -> set[str]:
+    """Nodes where the second writer really wrote (the simulator applied its fault): their state before our
+    write is the desired one, and nothing of it may be undone."""
+    return {spec.name for spec in scenario.nodes if spec.ownership_fault == "second_writer"
+            and any(entry.fault is not None and entry.fault.value == "second_writer" for entry in list(cluster.nodes[spec.name].log))}
