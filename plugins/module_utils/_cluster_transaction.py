@@ -26,14 +26,14 @@ from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_OPTION_NAMES, insecure_tls_warning, validate_api_url, validate_connection_options,
+    CONNECTION_OPTION_NAMES, client_settings, insecure_tls_warning, validate_api_url, validate_connection_options,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
-    ACTION_BY_STATE, GroupOutcome, _NodeRecorder, ensure_group,
+    ACTION_BY_STATE, GroupOutcome, ensure_group,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord, validate_node_name, validate_run_id
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import NodeRecorder, RunRecord, validate_node_name, validate_run_id
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session, url_without_userinfo
 
 try:
@@ -229,9 +229,9 @@ def _ensure_on_node(settings: Settings, pool: _SessionPool, target: NodeTarget, 
     base = dict(GroupOutcome().to_result(), group=group, state=state)
     if deadline is not None and time.monotonic() >= deadline:
         return _compact(dict(base, failed=True, msg=NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)))
-    client = NodeClient(api_url=target.api_url, session=pool.session(), sleep=settings.sleep, deadline=deadline,
-                        **settings.connection)
-    recorder = _NodeRecorder(settings.record if recorded else None, target.name, client.node_url, group, state)
+    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
+                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    recorder = NodeRecorder(settings.record if recorded else None, target.name, client.node_url, group, state)
     try:
         outcome = ensure_group(client, group, state, check_mode=check_mode, before_write=recorder.intent)
     except ClusterOpsError as error:

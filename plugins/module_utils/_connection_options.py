@@ -15,12 +15,21 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import GROUP_COLLECTION_PATH, NodeClient, url_without_userinfo
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import GROUP_COLLECTION_PATH
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, url_without_userinfo
 
 TOKEN_ENV_VAR = "CLUSTEROPS_API_TOKEN"
 MAX_TIMEOUT_SECONDS = 3600.0
 MAX_RETRIES = 100
 MAX_BACKOFF_SECONDS = 3600.0
+OPTION_TO_CLIENT_FIELD = {"api_url": "base_url", "api_token": "bearer_token"}
+# what to do about a status, in the words of our options; shown after the error
+STATUS_HINTS = {
+    401: "check api_token (or %s)" % TOKEN_ENV_VAR,
+    403: "the token is not allowed to do this",
+    415: "the node refused the request's Content-Type",
+    422: "the node refused the request's body",
+}
 CONNECTION_OPTION_NAMES = ("api_url", "api_token", "validate_certs", "ca_path", "timeout", "retries", "backoff_base", "backoff_max")
 
 
@@ -62,7 +71,14 @@ def insecure_tls_warning(node_urls: t.Sequence[str], limit: int = 10) -> str:
 
 def build_client(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None) -> NodeClient:
     """Validate the connection options in ``params`` and return a client for that node."""
-    return NodeClient(sleep=sleep, **validate_connection_options(params))
+    return NodeClient(sleep=sleep, **client_settings(validate_connection_options(params)))
+
+
+def client_settings(connection: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Validated connection options in the transport's words (it knows no option names)."""
+    settings = {OPTION_TO_CLIENT_FIELD.get(name, name): value for name, value in connection.items()}
+    settings["status_hints"] = STATUS_HINTS
+    return settings
 
 
 def validate_api_url(url: object) -> str:

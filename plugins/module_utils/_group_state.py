@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Group semantics on one node: read, decide, write, and resolve an ambiguous write with a GET.
+"""Group semantics on one node, internal to this collection: the group API over the transport (paths, body, the
+read and write loops), deciding what to write, and resolving an ambiguous write with a GET.
 
 Request bound for ``ensure_group`` with R = client.retries (each GET may add up to MAX_REDIRECTS hops on a
 server that redirects; the client learns the slash convention after the first one):
@@ -15,15 +16,14 @@ from __future__ import annotations
 import json
 import typing as t
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import build_client, insecure_tls_warning
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import (
-    ClusterOpsError, InvalidInput, NodeRequestFailed, NodeUnavailable, StateUnknown, one_line,
+    ClusterOpsError, NodeRequestFailed, NodeUnavailable, StateUnknown, one_line,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
-from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord, validate_node_name
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import AMBIGUOUS, DECIDE, HARD, OK, NodeClient, Reply
 
+GROUP_COLLECTION_PATH = "/v1/group/"
 ACTION_BY_STATE = {"present": "create", "absent": "delete"}
 METHOD_BY_ACTION = {"create": "POST", "delete": "DELETE"}
 
@@ -68,9 +68,29 @@ def read_group(client: NodeClient, name: str) -> bool:
     return read_group_reply(client, name).status != 404
 
 
+def group_path(name: str) -> str:
+    # quote everything: the name rule keeps ids safe already, this is defence in depth
+    return GROUP_COLLECTION_PATH + quote(name, safe="") + "/"
+
+
+def send_group_write(client: NodeClient, method: str, name: str) -> Reply:
+    """One POST or DELETE of ``{"groupId": name}``, never retried here: the write loop resolves what it did."""
+    return client.send(method, GROUP_COLLECTION_PATH, {"groupId": name})
+
+
 def read_group_reply(client: NodeClient, name: str) -> Reply:
-    """The conclusive GET reply for ``name``; a 200 whose JSON body names another group is a hard failure."""
-    reply = client.read_group_status(name, group=name)
+    """The conclusive GET reply for ``name`` (200 or 404), with retries; a 200 whose JSON body names another group
+    is a hard failure. Raises NodeRequestFailed (no retry can help) or NodeUnavailable (every attempt ambiguous)."""
+    reply = client.send("GET", group_path(name))
+    for attempt in range(1, client.max_attempts):
+        if reply.outcome in (OK, HARD):
+            break
+        client.pause(attempt - 1)
+        reply = client.send("GET", group_path(name))
+    if reply.outcome == HARD:
+        raise NodeRequestFailed(client.node_url, "GET", reply.path, reply.status, reply.reason(), group=name)
+    if reply.outcome != OK:
+        raise NodeUnavailable(client.node_url, "GET", reply.path, client.max_attempts, reply.reason(), group=name)
     answered_for = _group_id_in_body(reply.body) if reply.status == 200 else None
     if answered_for is not None and answered_for != name:
         raise NodeRequestFailed(client.node_url, "GET", reply.path, reply.status,
@@ -133,7 +153,7 @@ def _write_until_settled(client: NodeClient, name: str, desired: bool, outcome: 
         if attempt:
             client.pause(attempt - 1)
         outcome.write_attempted = True
-        reply = client.send_write(method, name)
+        reply = send_group_write(client, method, name)
         if reply.outcome == OK:
             outcome.write_may_have_landed = True
             _settle(outcome, desired)  # 201/200 is conclusive: no verifying GET
@@ -200,104 +220,3 @@ def _write_count(client: NodeClient) -> int:
 def _snapshot(client: NodeClient, outcome: GroupOutcome) -> None:
     outcome.requests = client.request_count
     outcome.history = list(client.history)
-
-
-# ---- what the modules run: validate every input first, then talk to the node ----
-
-MESSAGES = {
-    ("none", "present"): "group '%s' already present on %s",
-    ("none", "absent"): "group '%s' already absent on %s",
-    ("create", False): "group '%s' created on %s",
-    ("delete", False): "group '%s' deleted on %s",
-    ("create", True): "group '%s' would be created on %s (check mode)",
-    ("found", "present"): "group '%s' already present on %s (our create was refused: it was created by another writer "
-                          "or the first read was stale; not this run's change)",
-    ("found", "absent"): "group '%s' already absent on %s (our delete was refused: it was deleted by another writer "
-                         "or the first read was stale; not this run's change)",
-    ("delete", True): "group '%s' would be deleted on %s (check mode)",
-}
-
-
-def run_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
-    """The clusterops.groups.group module: result dict, or ClusterOpsError carrying the same fields."""
-    base = dict(GroupOutcome().to_result(), group=params.get("name"), state=params.get("state"))
-    try:
-        name = validate_group_name(params.get("name"))
-        client = build_client(params, sleep=sleep)
-        record = RunRecord(params["record_dir"], params["run_id"]) if params.get("record_dir") else None
-        node = validate_node_name(params.get("node") or client.node_url.split("://", 1)[1])
-        state = _validate_state(params.get("state", "present"))
-    except ClusterOpsError as error:
-        raise error.add_facts(**base)
-    recorder = _NodeRecorder(record, node, client.node_url, name, state)
-    try:
-        outcome = ensure_group(client, name, state, check_mode=check_mode, before_write=recorder.intent)
-    except ClusterOpsError as error:
-        error.add_facts(warnings=_tls_warnings(client), **base)
-        recorder.outcome_after_failure(error)
-        raise
-    key = (outcome.action, state) if outcome.action == "none" else (outcome.action, check_mode)
-    if outcome.found_as_asked:
-        key = ("found", state)
-    result = dict(outcome.to_result(), group=name, state=state, msg=MESSAGES[key] % (name, client.node_url),
-                  warnings=_tls_warnings(client))
-    try:
-        recorder.outcome(result)
-    except ClusterOpsError as error:
-        raise error.add_facts(**result)
-    return result
-
-
-def _tls_warnings(client: NodeClient) -> list[str]:
-    return [] if client.validate_certs else [insecure_tls_warning([client.node_url])]
-
-
-def _validate_state(state: object) -> str:
-    if state not in ACTION_BY_STATE:
-        raise InvalidInput("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state), option="state")
-    return t.cast(str, state)
-
-
-class _NodeRecorder:
-    """Writes the node's record before the first write and its outcome after, only when a write was due."""
-
-    def __init__(self, record: RunRecord | None, node: str, node_url: str, group: str, state: str) -> None:
-        self.record, self.node, self.node_url, self.group, self.state = record, node, node_url, group, state
-        self.intent_written = False
-
-    def intent(self, existed_before: bool) -> None:
-        if self.record is not None:
-            # operation in the transaction's words (create/delete), as plugins/module_utils/_transaction.py reads it
-            self.record.record_node_intent(self.node, self.node_url, self.group, ACTION_BY_STATE[self.state], existed_before)
-            self.intent_written = True
-
-    def outcome(self, result: dict[str, t.Any]) -> None:
-        if self.record is not None and self.intent_written:
-            self.record.record_node_outcome(self.node, result)
-
-    def outcome_after_failure(self, error: ClusterOpsError) -> None:
-        """Record the failure; if even that fails, say so in the failure instead of hiding the first error."""
-        try:
-            self.outcome(dict(error.to_result(), failed=True))
-        except ClusterOpsError as record_error:
-            error.add_facts(record_error=record_error.msg)
-
-
-def run_group_info_task(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
-    """The clusterops.groups.group_info module: one conclusive GET (with retries), never a write."""
-    base = {"changed": False, "group": params.get("name"), "exists": None, "status": None, "requests": 0, "history": []}
-    try:
-        name = validate_group_name(params.get("name"))
-        client = build_client(params, sleep=sleep)
-    except ClusterOpsError as error:
-        raise error.add_facts(**base)
-    try:
-        reply = read_group_reply(client, name)
-    except ClusterOpsError as error:
-        base.update(requests=client.request_count, history=list(client.history), warnings=_tls_warnings(client))
-        raise error.add_facts(**base)
-    exists = reply.status != 404
-    base.update(exists=exists, status=reply.status, requests=client.request_count, history=list(client.history),
-                msg="group '%s' %s on %s" % (name, "exists" if exists else "does not exist", client.node_url),
-                warnings=_tls_warnings(client))
-    return base

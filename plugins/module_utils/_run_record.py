@@ -18,7 +18,8 @@ import tempfile
 import typing as t
 from urllib.parse import quote
 
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput, RunRecordError
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import url_without_userinfo
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
@@ -158,3 +159,28 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+class NodeRecorder:
+    """Writes the node's record before the first write and its outcome after, only when a write was due."""
+
+    def __init__(self, record: RunRecord | None, node: str, node_url: str, group: str, state: str) -> None:
+        self.record, self.node, self.node_url, self.group, self.state = record, node, node_url, group, state
+        self.intent_written = False
+
+    def intent(self, existed_before: bool) -> None:
+        if self.record is not None:
+            # operation in the transaction's words (create/delete), as plugins/module_utils/_transaction.py reads it
+            self.record.record_node_intent(self.node, self.node_url, self.group, ACTION_BY_STATE[self.state], existed_before)
+            self.intent_written = True
+
+    def outcome(self, result: dict[str, t.Any]) -> None:
+        if self.record is not None and self.intent_written:
+            self.record.record_node_outcome(self.node, result)
+
+    def outcome_after_failure(self, error: ClusterOpsError) -> None:
+        """Record the failure; if even that fails, say so in the failure instead of hiding the first error."""
+        try:
+            self.outcome(dict(error.to_result(), failed=True))
+        except ClusterOpsError as record_error:
+            error.add_facts(record_error=record_error.msg)

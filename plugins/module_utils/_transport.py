@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP transport and retry policy for one node: one requests Session, timeouts, backoff, classification.
+"""HTTP to one node, internal to this collection: one requests Session, timeouts, backoff, classification,
+same-path redirects, bounded bodies. It knows REST conventions, not what the API is about: paths and bodies come
+from the caller (the group layer, ``_group_state.py``), which also owns the retry loops.
 
 Every request's outcome is classified from its status code (never its body) into one of:
-``ok`` (conclusive), ``decide`` (only a GET can tell what happened), ``ambiguous`` (the request may or may
-not have been applied: retry, after a GET for writes), ``hard`` (no retry can help), ``redirect`` (GET only).
+``ok`` (conclusive), ``decide`` (only a read can tell what happened), ``ambiguous`` (the request may or may
+not have been applied: retry, after a read for writes), ``hard`` (no retry can help), ``redirect`` (GET only).
 """
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ import time
 import traceback
 import typing as t
 from dataclasses import dataclass, field
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import NodeRequestFailed, NodeUnavailable, one_line
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import one_line
 
 try:
     import requests
@@ -38,15 +40,8 @@ REDIRECT = "redirect"
 MAX_BODY_BYTES = 64 * 1024
 MAX_CHUNK_BYTES = 16 * 1024
 MAX_REDIRECTS = 5
-GROUP_COLLECTION_PATH = "/v1/group/"
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 REDACTED = "<redacted>"
-STATUS_HINTS = {
-    401: "check api_token (or CLUSTEROPS_API_TOKEN)",
-    403: "the token is not allowed to do this",
-    415: "the node refused the request's Content-Type",
-    422: "the node refused the request's body",
-}
 
 # Tests replace this (monkeypatch) or pass sleep= so that they never sleep for real.
 DEFAULT_SLEEP: t.Callable[[float], None] = time.sleep
@@ -57,11 +52,11 @@ def classify_status(method: str, status: int) -> str:
     if 200 <= status < 300:
         return OK
     if method == "GET" and status == 404:
-        return OK  # conclusive: the group does not exist
+        return OK  # conclusive: the resource does not exist
     if method == "POST" and status in (400, 409):
-        return DECIDE  # documented "Perhaps the object exists" (409: the same said plainly); 400 is also "bad body"
+        return DECIDE  # the node API documents 400 as "Perhaps the object exists" (409: the same said plainly)
     if method == "DELETE" and status == 404:
-        return DECIDE  # delete of an absent group is unspecified: 404 may mean "already absent"
+        return DECIDE  # 404 may mean "already absent": only a read tells
     if status >= 500:
         return AMBIGUOUS  # "500 for unknown reasons": a write may have been applied before it failed
     if status in (408, 429):
@@ -97,15 +92,16 @@ class Reply:
     location: str | None = None
     body_excerpt: str = ""
     body: bytes = b""  # a successful GET's body (at most MAX_BODY_BYTES), empty otherwise
+    hint: str = ""  # what to do about this status (NodeClient.status_hints)
 
     def history_entry(self) -> dict[str, t.Any]:
         return {"method": self.method, "path": self.path, "status": self.status, "outcome": self.outcome, "error": self.error}
 
     def reason(self) -> str:
-        """What went wrong, for a message: the error or status, a hint, and a body excerpt."""
+        """What went wrong, for a message: the error or status, the caller's hint for that status, a body excerpt."""
         parts = [self.error or "HTTP %s" % self.status]
-        if self.status in STATUS_HINTS:
-            parts.append(STATUS_HINTS[self.status])
+        if self.hint:
+            parts.append(self.hint)
         if self.body_excerpt:
             parts.append("body: %s" % self.body_excerpt)
         return "; ".join(parts)
@@ -113,10 +109,10 @@ class Reply:
 
 @dataclass
 class NodeClient:
-    """A client for one node's group API; ``history`` lists every request sent (no headers, no token)."""
+    """A client for one node's API; ``history`` lists every request sent (no headers, no token)."""
 
-    api_url: str
-    api_token: str | None = None
+    base_url: str
+    bearer_token: str | None = None
     validate_certs: bool = True
     ca_path: str | None = None
     timeout: float = 10.0
@@ -129,17 +125,19 @@ class NodeClient:
     history: list[dict[str, t.Any]] = field(default_factory=list)
     # time.monotonic() after which no request starts; request timeouts and backoff sleeps are capped to it
     deadline: float | None = None
+    # a hint per status, appended to a failure's reason (the caller's words: option names, env vars)
+    status_hints: t.Mapping[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.api_url = self.api_url.rstrip("/")
-        self.node_url = url_without_userinfo(self.api_url)
-        self._item_path_has_slash = True
+        self.base_url = self.base_url.rstrip("/")
+        self.node_url = url_without_userinfo(self.base_url)
+        self._item_path_has_slash = True  # until a redirect shows that this node's GET paths have no trailing slash
         if self.sleep is None:
             self.sleep = DEFAULT_SLEEP
         # passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE (requests issue 3829)
         self.verify: bool | str = (self.ca_path or True) if self.validate_certs else False
         if self.session is None:
-            self.session = _new_session(self.api_token, self.verify)
+            self.session = _new_session(self.bearer_token, self.verify)
 
     @property
     def request_count(self) -> int:
@@ -148,14 +146,6 @@ class NodeClient:
     @property
     def max_attempts(self) -> int:
         return 1 + self.retries
-
-    def collection_url(self) -> str:
-        return self.api_url + GROUP_COLLECTION_PATH
-
-    def item_url(self, name: str) -> str:
-        # quote everything: the name rule keeps ids safe already, this is defence in depth
-        item = self.collection_url() + quote(name, safe="")
-        return item + "/" if self._item_path_has_slash else item
 
     def pause(self, retry_index: int) -> None:
         """Sleep before retry number ``retry_index`` (0 = first retry), never past the deadline."""
@@ -167,22 +157,15 @@ class NodeClient:
         """Seconds until the deadline (0 once it passed), or None without a deadline."""
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
-    def read_group_status(self, name: str, group: str | None = None) -> Reply:
-        """GET the group with retries; return the conclusive reply (200 or 404) or raise."""
-        reply = None
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self.pause(attempt - 1)
-            reply = self._get_following_redirects(self.item_url(name))
-            if reply.outcome == OK:
-                return reply
-            if reply.outcome == HARD:
-                raise NodeRequestFailed(self.node_url, "GET", reply.path, reply.status, reply.reason(), group=group)
-        raise NodeUnavailable(self.node_url, "GET", reply.path, self.max_attempts, reply.reason(), group=group)
-
-    def send_write(self, method: str, name: str) -> Reply:
-        """One POST or DELETE of ``{"groupId": name}`` without retry: the caller resolves what it did."""
-        return self._send_once(method, self.collection_url(), {"groupId": name})
+    def send(self, method: str, path: str, body: dict[str, t.Any] | None = None) -> Reply:
+        """One request to ``path`` under the node's base URL, never retried (the caller owns retries and decides
+        what an unclear write did). A GET follows redirects on the same path and learns the node's trailing-slash
+        convention for later GETs; a write is never redirected."""
+        if method != "GET":
+            return self._send_once(method, self.base_url + path, body)
+        if not self._item_path_has_slash and path.endswith("/"):
+            path = path[:-1]
+        return self._get_following_redirects(self.base_url + path)
 
     def _get_following_redirects(self, url: str) -> Reply:
         for _hop in range(MAX_REDIRECTS + 1):
@@ -225,48 +208,49 @@ class NodeClient:
         outcome = classify_status(method, response.status_code)
         body = b""
         if outcome != OK or (method == "GET" and response.status_code == 200):
-            body = _read_bounded(response, timeout)  # a 200's body says which group answered (the group layer checks)
+            body = _read_bounded(response, timeout)  # a 200's body says which resource answered (the caller checks)
         excerpt = "" if outcome == OK else self._redact(one_line(body.decode("utf-8", "replace")))
         response.close()
         error = None if outcome in (OK, REDIRECT) else "HTTP %d" % response.status_code
         if outcome == HARD and 300 <= response.status_code < 400:
             error = "HTTP %d redirect on %s refused: a write is never replayed to another URL" % (response.status_code, method)
         if outcome == OK and method == "GET" and response.status_code < 300 and _is_html(response):
-            # a web page, not the API (wrong api_url, captive portal): "200" would claim the group exists
+            # a web page, not the API (wrong base URL, captive portal): "200" would claim the resource exists
             outcome = HARD
-            error = "HTTP %d with an HTML page instead of the node API: check that api_url is the node's API" % response.status_code
+            error = "HTTP %d with an HTML page instead of the node API: check that the node's base URL is its API" % response.status_code
         return Reply(method, path, response.status_code, outcome, error=error, location=response.headers.get("Location"),
-                     body_excerpt=excerpt, body=body if outcome == OK else b"")
+                     body_excerpt=excerpt, body=body if outcome == OK else b"",
+                     hint=self.status_hints.get(response.status_code, ""))
 
     def _redact(self, text: str) -> str:
-        return text.replace(self.api_token, REDACTED) if self.api_token else text
+        return text.replace(self.bearer_token, REDACTED) if self.bearer_token else text
 
 
 def _redirect_refusal(url: str, target: str, location: str | None) -> str | None:
     """Why a redirect is not followed, or None. Only the trailing-slash convention may differ: a redirect to another
-    path answers for another resource (another group's 200 must never read as "ours exists")."""
+    path answers for another resource (its 200 must never read as "ours exists")."""
     if not location:
         return "redirect without a Location header"
     source, destination = urlsplit(url), urlsplit(target)
     if (source.scheme, source.netloc) != (destination.scheme, destination.netloc):
-        return "redirect to another origin (%s) refused; set api_url to the node's real address" % url_without_userinfo(target)
+        return "redirect to another origin (%s) refused; give the node's real address" % url_without_userinfo(target)
     if source.path.rstrip("/") != destination.path.rstrip("/"):
         return "redirect to another path (%s) refused: only a trailing slash may differ" % url_without_userinfo(target)
     return None
 
 
-def _new_session(api_token: str | None, verify: bool | str) -> t.Any:
+def _new_session(bearer_token: str | None, verify: bool | str) -> t.Any:
     session = requests.Session()
     session.verify = verify
-    if api_token:
+    if bearer_token:
         # an auth callable (not a default header) so that requests never replaces it with .netrc credentials
-        session.auth = _bearer_auth(api_token)
+        session.auth = _bearer_auth(bearer_token)
     return session
 
 
-def _bearer_auth(api_token: str) -> t.Callable[[t.Any], t.Any]:
+def _bearer_auth(bearer_token: str) -> t.Callable[[t.Any], t.Any]:
     def add_bearer_header(prepared_request: t.Any) -> t.Any:
-        prepared_request.headers["Authorization"] = "Bearer " + api_token
+        prepared_request.headers["Authorization"] = "Bearer " + bearer_token
         return prepared_request
     return add_bearer_header
 

@@ -84,7 +84,7 @@ error_kind:
 """
 
 from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._group_state import run_group_info_task
+from ..module_utils._group_module import run_group_info_task
 from ..module_utils._module_boundary import run_module
 
 

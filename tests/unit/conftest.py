@@ -20,7 +20,7 @@ def make_client(sleeps: SleepRecorder) -> Callable[..., tuple[NodeClient, FakeSe
 
     def build(script: list[Step], **options: Any) -> tuple[NodeClient, FakeSession]:
         session = FakeSession(list(script))
-        options.setdefault("api_url", API_URL)
+        options.setdefault("base_url", API_URL)
         options.setdefault("rng", lambda: 0.5)
         client = NodeClient(session=session, sleep=sleeps, **options)
         return client, session

@@ -13,7 +13,7 @@ import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction, _transport
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
-from ansible_collections.clusterops.groups.plugins.module_utils._group_state import run_group_task
+from ansible_collections.clusterops.groups.plugins.module_utils._group_module import run_group_task
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 from simulator import SimulatedCluster
 

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _cluster_transaction as engine
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput, NodeRequestFailed
-from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ensure_group
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ensure_group, read_group_reply
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import HARD
 
 NODES = [{"name": "node1", "api_url": "http://127.0.0.1:9/n1"}, {"name": "node2", "api_url": "http://127.0.0.1:9/n2"}]
@@ -85,27 +85,27 @@ def test_compact_result_keeps_only_what_the_policy_reads() -> None:
 def test_no_request_starts_after_the_deadline(make_client) -> None:
     client, session = make_client([200], deadline=time.monotonic() - 1)
     with pytest.raises(NodeRequestFailed, match="deadline reached"):
-        client.read_group_status("ops")
+        read_group_reply(client, "ops")
     assert session.sent == []
     assert client.history[0]["outcome"] == HARD
 
 
 def test_request_timeout_is_capped_to_the_time_left(make_client) -> None:
     client, session = make_client([404], timeout=30.0, deadline=time.monotonic() + 5)
-    client.read_group_status("ops")
+    read_group_reply(client, "ops")
     connect_timeout, read_timeout = session.sent[0].timeout
     assert 0 < connect_timeout <= 5 and 0 < read_timeout <= 5
 
 
 def test_without_deadline_the_configured_timeout_is_used(make_client) -> None:
     client, session = make_client([404], timeout=30.0)
-    client.read_group_status("ops")
+    read_group_reply(client, "ops")
     assert session.sent[0].timeout == (30.0, 30.0)
 
 
 def test_backoff_sleep_is_capped_to_the_time_left(make_client, sleeps) -> None:
     client, _session = make_client([500, 404], backoff_base=100.0, backoff_max=100.0, deadline=time.monotonic() + 3)
-    client.read_group_status("ops")
+    read_group_reply(client, "ops")
     assert len(sleeps.delays) == 1 and 0 <= sleeps.delays[0] <= 3
 
 

@@ -104,6 +104,6 @@ def test_valid_options_are_normalized(tmp_path) -> None:
 def test_build_client_uses_the_options() -> None:
     sleeps: list[float] = []
     client = build_client(options(api_url="http://127.0.0.1:9/p", retries=5, timeout=0.3), sleep=sleeps.append)
-    assert (client.api_url, client.retries, client.timeout, client.max_attempts) == ("http://127.0.0.1:9/p", 5, 0.3, 6)
+    assert (client.base_url, client.retries, client.timeout, client.max_attempts) == ("http://127.0.0.1:9/p", 5, 0.3, 6)
     client.pause(0)
     assert len(sleeps) == 1

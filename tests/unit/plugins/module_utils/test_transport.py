@@ -6,6 +6,7 @@ import requests
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transport
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import NodeRequestFailed, NodeUnavailable
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import read_group_reply, send_group_write
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import (
     AMBIGUOUS, DECIDE, HARD, MAX_BODY_BYTES, MAX_REDIRECTS, OK, REDIRECT, NodeClient, backoff_delay, classify_status,
     url_without_userinfo,
@@ -38,15 +39,15 @@ def test_classification_uses_method_and_status_only(method: str, status: int, ex
 ])
 def test_transport_errors_are_classified(make_client, error: Exception, expected: str) -> None:
     client, _session = make_client([error])
-    reply = client.send_write("POST", "g")
+    reply = send_group_write(client, "POST", "g")
     assert reply.outcome == expected
     assert reply.status is None
     assert client.history == [{"method": "POST", "path": "/v1/group/", "status": None, "outcome": expected, "error": reply.error}]
 
 
 def test_read_returns_on_first_conclusive_answer_and_sends_json_headers(make_client) -> None:
-    client, session = make_client([200], api_token="s3cret")
-    reply = client.read_group_status("grp")
+    client, session = make_client([200], bearer_token="s3cret")
+    reply = read_group_reply(client, "grp")
     assert (reply.status, reply.outcome) == (200, OK)
     sent = session.sent[0]
     assert sent.url == "http://node1.example.com:8000/v1/group/grp/"
@@ -58,7 +59,7 @@ def test_read_returns_on_first_conclusive_answer_and_sends_json_headers(make_cli
 
 
 def test_bearer_token_goes_in_authorization_header_through_session_auth() -> None:
-    client = NodeClient("http://127.0.0.1:1", api_token="tok-123")
+    client = NodeClient("http://127.0.0.1:1", bearer_token="tok-123")
     prepared = requests.Request("GET", "http://127.0.0.1:1/v1/group/x/").prepare()
     client.session.auth(prepared)
     assert prepared.headers["Authorization"] == "Bearer tok-123"
@@ -68,14 +69,14 @@ def test_bearer_token_goes_in_authorization_header_through_session_auth() -> Non
 @pytest.mark.parametrize("validate_certs, ca_path, expected", [(True, None, True), (True, "/ca.pem", "/ca.pem"), (False, "/ca.pem", False)])
 def test_verification_follows_options_on_every_request(make_client, validate_certs: bool, ca_path: str | None, expected: object) -> None:
     client, session = make_client([200], validate_certs=validate_certs, ca_path=ca_path)
-    client.read_group_status("g")
+    read_group_reply(client, "g")
     assert session.sent[0].verify == expected  # per request: REQUESTS_CA_BUNDLE would override a session-level verify
 
 
 def test_path_prefix_and_url_encoding(make_client) -> None:
-    client, session = make_client([404, 201], api_url="http://127.0.0.1:8000/node7/")
-    client.read_group_status("a b/c?d#%é")
-    client.send_write("POST", "x")
+    client, session = make_client([404, 201], base_url="http://127.0.0.1:8000/node7/")
+    read_group_reply(client, "a b/c?d#%é")
+    send_group_write(client, "POST", "x")
     assert session.sent[0].url == "http://127.0.0.1:8000/node7/v1/group/a%20b%2Fc%3Fd%23%25%C3%A9/"
     assert session.sent[1].url == "http://127.0.0.1:8000/node7/v1/group/"
     assert session.sent[1].json == {"groupId": "x"}
@@ -84,7 +85,7 @@ def test_path_prefix_and_url_encoding(make_client) -> None:
 def test_ambiguous_reads_are_retried_with_capped_full_jitter_backoff(make_client, sleeps) -> None:
     client, session = make_client([500, read_timeout(), connection_error(), 503, 200], retries=4, backoff_base=1.0,
                                   backoff_max=3.0, rng=lambda: 0.999)
-    assert client.read_group_status("g").status == 200
+    assert read_group_reply(client, "g").status == 200
     assert len(session.sent) == 5
     ceilings = [1.0, 2.0, 3.0, 3.0]
     assert len(sleeps.delays) == 4
@@ -104,7 +105,7 @@ def test_backoff_delay_stays_within_bounds_for_random_draws() -> None:
 def test_read_gives_up_after_retries_with_node_unavailable(make_client, sleeps) -> None:
     client, session = make_client([500, 500, 500], retries=2)
     with pytest.raises(NodeUnavailable) as caught:
-        client.read_group_status("g", group="g")
+        read_group_reply(client, "g")
     assert len(session.sent) == 3
     assert len(sleeps.delays) == 2
     result = caught.value.to_result()
@@ -116,7 +117,7 @@ def test_read_gives_up_after_retries_with_node_unavailable(make_client, sleeps) 
 def test_hard_read_failures_are_not_retried(make_client, sleeps, status: int) -> None:
     client, session = make_client([(status, {}, b'{"error": "nope"}')])
     with pytest.raises(NodeRequestFailed) as caught:
-        client.read_group_status("g")
+        read_group_reply(client, "g")
     assert len(session.sent) == 1 and sleeps.delays == []
     assert caught.value.to_result()["status"] == status
     assert "nope" in caught.value.msg
@@ -124,8 +125,8 @@ def test_hard_read_failures_are_not_retried(make_client, sleeps, status: int) ->
 
 def test_redirects_are_followed_for_get_and_slash_convention_is_learned(make_client) -> None:
     client, session = make_client([(307, {"Location": "/v1/group/g"}), 200, 404])
-    assert client.read_group_status("g").status == 200
-    assert client.read_group_status("h").status == 404
+    assert read_group_reply(client, "g").status == 200
+    assert read_group_reply(client, "h").status == 404
     assert session.calls() == [("GET", "/v1/group/g/"), ("GET", "/v1/group/g"), ("GET", "/v1/group/h")]
     assert [entry["outcome"] for entry in client.history] == [REDIRECT, OK, OK]
 
@@ -134,7 +135,7 @@ def test_too_many_redirects_is_a_hard_failure(make_client) -> None:
     script = [(308, {"Location": "/v1/group/g/"})] * (MAX_REDIRECTS + 1)
     client, session = make_client(script)
     with pytest.raises(NodeRequestFailed, match="too many redirects"):
-        client.read_group_status("g")
+        read_group_reply(client, "g")
     assert len(session.sent) == MAX_REDIRECTS + 1
 
 
@@ -142,12 +143,12 @@ def test_too_many_redirects_is_a_hard_failure(make_client) -> None:
 def test_unsafe_redirects_are_refused(make_client, location: str | None, problem: str) -> None:
     client, _session = make_client([(302, {"Location": location} if location else {})])
     with pytest.raises(NodeRequestFailed, match=problem):
-        client.read_group_status("g")
+        read_group_reply(client, "g")
 
 
 def test_redirect_on_write_is_a_hard_failure_and_not_followed(make_client) -> None:
     client, session = make_client([(307, {"Location": "/v1/group"})])
-    reply = client.send_write("POST", "g")
+    reply = send_group_write(client, "POST", "g")
     assert reply.outcome == HARD and "never replayed" in reply.error
     assert len(session.sent) == 1
 
@@ -155,16 +156,16 @@ def test_redirect_on_write_is_a_hard_failure_and_not_followed(make_client) -> No
 def test_body_read_is_bounded_and_excerpt_is_one_short_line(make_client) -> None:
     huge = FakeResponse(500, b"<html>\n" + b"x" * (10 * MAX_BODY_BYTES))
     client, _session = make_client([huge])
-    reply = client.send_write("POST", "g")
+    reply = send_group_write(client, "POST", "g")
     assert sum(huge.raw.read_sizes) == MAX_BODY_BYTES and max(huge.raw.read_sizes) < MAX_BODY_BYTES
     assert huge.closed
     assert len(reply.body_excerpt) < 300 and "\n" not in reply.body_excerpt
 
 
 def test_token_never_appears_in_errors_or_history(make_client) -> None:
-    client, _session = make_client([(401, {}, b"bad token tok-XYZ"), connection_error("oops tok-XYZ")], api_token="tok-XYZ")
-    first = client.send_write("POST", "g")
-    second = client.send_write("POST", "g")
+    client, _session = make_client([(401, {}, b"bad token tok-XYZ"), connection_error("oops tok-XYZ")], bearer_token="tok-XYZ")
+    first = send_group_write(client, "POST", "g")
+    second = send_group_write(client, "POST", "g")
     assert "tok-XYZ" not in first.reason() + second.reason() + repr(client.history)
 
 

@@ -1,0 +1,48 @@
+"""The layers hold (docs/design.md): each module_utils file imports only the layers below it."""
+from __future__ import annotations
+
+import ast
+import os
+
+import pytest
+
+MODULE_UTILS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "module_utils")
+OURS = "ansible_collections.clusterops.groups.plugins.module_utils."
+# file -> the files of ours it may import; a new file must be placed here (and in docs/design.md) on purpose
+ALLOWED = {
+    "_errors": set(),
+    "_transport": {"_errors"},
+    "_group_name": {"_errors"},
+    "_group_state": {"_errors", "_transport"},
+    "_run_record": {"_errors", "_group_state", "_transport"},
+    "_connection_options": {"_errors", "_group_state", "_transport"},
+    "_transaction": set(),
+    "_module_boundary": {"_errors", "_transport"},
+    "_group_module": {"_connection_options", "_errors", "_group_name", "_group_state", "_run_record", "_transport"},
+}
+# words of the group API that must stay out of the transport
+GROUP_WORDS = ("groupId", "/v1/group", "api_token", "group_path")
+
+
+def imports_of_ours(name: str) -> set[str]:
+    with open(os.path.join(MODULE_UTILS, name + ".py"), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith(OURS):
+                found.add(node.module[len(OURS):])
+            elif node.module == OURS.rstrip("."):
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(ALLOWED))
+def test_each_layer_imports_only_the_layers_below(name: str) -> None:
+    assert imports_of_ours(name) <= ALLOWED[name], imports_of_ours(name) - ALLOWED[name]
+
+
+def test_the_transport_knows_no_group_words() -> None:
+    with open(os.path.join(MODULE_UTILS, "_transport.py"), encoding="utf-8") as handle:
+        text = handle.read()
+    assert [word for word in GROUP_WORDS if word in text] == []
