@@ -19,7 +19,7 @@ from simulator import SimulatedCluster
 
 from .common import TrialOutcome, faulted_nodes, faulted_requests, node_errors, secret_leaks, settle
 from .invariant import INCOMPLETE, check_finished, check_run
-from .scenario import Scenario, install, second_writer_nodes, snapshot
+from .scenario import Scenario, install, second_writer_nodes, snapshot, window_nodes
 
 OPERATION_BY_STATE = {"present": "create", "absent": "delete"}
 FINISH_ATTEMPTS = 3
@@ -94,7 +94,8 @@ def run_client_trial(scenario: Scenario, path: str, token: str | None) -> TrialO
         second_writers = second_writer_nodes(cluster, scenario)
         outcome.violations = busy + check_run(scenario, account, snapshot(cluster, scenario),
                                               load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(cluster),
-                                              second_writers=second_writers)
+                                              second_writers=second_writers,
+                                              in_the_window=window_nodes(scenario, outcome.unplanned_timeouts))
         if outcome.violations:
             outcome.violations += node_errors(account)
         if account.get("outcome") == INCOMPLETE:

@@ -36,13 +36,16 @@ def effective_priors(scenario: t.Any, second_writers: t.Collection[str] = ()) ->
 
 def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.Mapping[str, bool],
               load_noise: bool = False, faulted_nodes: t.Collection[str] | None = None,
-              second_writers: t.Collection[str] = ()) -> list[str]:
+              second_writers: t.Collection[str] = (), in_the_window: t.Collection[str] = ()) -> list[str]:
     """Violations (one line each) of a run that ended on its own; [] when the invariant holds.
 
     ``load_noise``: the client timed out on requests the simulator answered without a fault (the machine was
     starved), so the nodes saw more failures than were injected and liveness is not required of this run.
     ``faulted_nodes``: the nodes the simulator answered at least once under a fault (None: not checked).
     ``second_writers``: nodes where another client wrote the desired state before our write (their prior is that).
+    ``in_the_window``: nodes with a stale read or a second writer where the machine's load made a write of ours
+    time out: the documented window no client can close (docs/transaction.md); only the account's truth is held
+    there, not who owns the change.
     """
     if not isinstance(account, t.Mapping) or account.get("outcome") not in (SUCCESS,) + FAILURE_OUTCOMES:
         return ["no account or unexpected outcome: %r" % (account or {}).get("outcome") if isinstance(account, t.Mapping)
@@ -51,10 +54,13 @@ def check_run(scenario: t.Any, account: t.Mapping[str, t.Any] | None, final: t.M
     nodes = account.get("nodes") or {}
     problems = _missing_nodes(prior, nodes) + _untruthful_nodes(nodes, final)
     problems += _unjustified_unknowns(nodes, None if load_noise else faulted_nodes)
+    owned_nodes = {name: entry for name, entry in nodes.items() if name not in in_the_window}
+    owned_prior = {name: state for name, state in prior.items() if name not in in_the_window}
+    owned_final = {name: state for name, state in final.items() if name not in in_the_window}
     if account["outcome"] == SUCCESS:
-        problems += _check_success(scenario, nodes, prior, final)
+        problems += _check_success(scenario, owned_nodes, owned_prior, owned_final)
     else:
-        problems += _check_failure(scenario, account["outcome"], nodes, prior, final)
+        problems += _check_failure(scenario, account["outcome"], owned_nodes, owned_prior, owned_final)
         if scenario.must_succeed() and not load_noise:
             problems.append("liveness: every fault was transient and fewer than retries=%d on every node, yet outcome %s"
                             % (scenario.retries, account["outcome"]))

@@ -20,7 +20,7 @@ from simulator import SimulatedCluster
 
 from .common import TrialOutcome, faulted_nodes, faulted_requests, node_errors, secret_leaks, settle, timeouts_without_fault
 from .invariant import check_finished, check_run
-from .scenario import Scenario, install, second_writer_nodes, snapshot
+from .scenario import Scenario, install, second_writer_nodes, snapshot, window_nodes
 
 PLAYBOOK_TIMEOUT_SECONDS = 300.0
 CRASH_POLL_SECONDS = 0.02
@@ -69,7 +69,8 @@ class _PlaybookTrial:
         outcome.unplanned_timeouts = timeouts_without_fault(self.cluster, account)
         outcome.violations = busy + check_run(self.scenario, account, snapshot(self.cluster, self.scenario),
                                               load_noise=bool(outcome.unplanned_timeouts), faulted_nodes=faulted_nodes(self.cluster),
-                                              second_writers=second_writer_nodes(self.cluster, self.scenario))
+                                              second_writers=second_writer_nodes(self.cluster, self.scenario),
+                                              in_the_window=window_nodes(self.scenario, outcome.unplanned_timeouts))
         if outcome.violations:
             outcome.violations += node_errors(account)
         if (run.rc == 0) != (outcome.outcome == "success"):

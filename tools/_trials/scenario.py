@@ -195,3 +195,9 @@ def second_writer_nodes(cluster: t.Any, scenario: Scenario) -> set[str]:
     write is the desired one, and nothing of it may be undone."""
     return {spec.name for spec in scenario.nodes if spec.ownership_fault == "second_writer"
             and any(entry.fault is not None and entry.fault.value == "second_writer" for entry in list(cluster.nodes[spec.name].log))}
+
+
+def window_nodes(scenario: Scenario, load_timeouts: t.Collection[str]) -> set[str]:
+    """Nodes with a stale read or a second writer where the client also timed out on a request the simulator did not
+    fault (machine load): a write of ours may then have been ambiguous beside the other writer (the window)."""
+    return {spec.name for spec in scenario.nodes if spec.ownership_fault and spec.name in load_timeouts}
