@@ -353,7 +353,7 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
         STATE_UNKNOWN: "the state of some nodes could not be read",
     }.get(str(outcome), str(outcome))
     run = " (run %s)" % account["run_id"] if account.get("run_id") else ""
-    lines = ["%s of group %r%s %s" % (account.get("operation"), account.get("group"), run, headline)]
+    lines = ["%s of group %r%s: %s" % (account.get("operation"), account.get("group"), run, headline)]
     lines.extend(account_lines(account)[:-1])
     if outcome == OUTCOME_ROLLBACK_INCOMPLETE:
         unresolved = ["%s (now %s, must be %s)" % (node, entry["after"], entry["restore_to"])

@@ -163,3 +163,9 @@ def test_finish_skips_recorded_nodes_whose_writes_were_all_refused() -> None:
     assert sorted(transaction.plan_finish(record)) == ["node2", "node3"]
     assert transaction.plan_compensation({"node1": None, "node2": None, "node3": None}, record) == {
         "node2": "absent", "node3": "absent"}
+
+
+def test_failure_headline_separates_the_subject_from_what_happened() -> None:
+    status = transaction.status_account("g", {"node1": {"exists": True}, "node2": {"exists": False}})
+    assert transaction.failure_message(status).splitlines()[0] == (
+        "status of group 'g': the cluster is divergent: the group exists on some nodes only")
