@@ -34,10 +34,11 @@ DEVELOPMENT_LEFTOVERS = {
     "context/Dockerfile": "ansible-builder context",
     "benchmarks/results/run.json": "benchmark results",
     "clusterops-groups-0.0.1.tar.gz": "older build",
+    "changelogs/.plugin-cache.yaml": "antsibull-changelog plugin cache",
 }
 FORBIDDEN_TOP_LEVEL = ("tests/", "tools/", ".venv", ".collections", ".pytest_cache", ".ansible/", ".clusterops",
                        "context/", "benchmarks", ".git/", ".ci/")
-SHIPPED_FILES = ("meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "playbooks/create_group.yml",
+SHIPPED_FILES = ("LICENSE", "CHANGELOG.rst", "changelogs/changelog.yaml", "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "playbooks/create_group.yml",
                  "playbooks/delete_group.yml", "playbooks/finish_rollback.yml", "plugins/module_utils/_group_name.py")
 PLAYBOOKS = ("create_group", "delete_group", "finish_rollback")
 BUILDER_INTROSPECT = Path(ansible_builder.__file__).parent / "_target_scripts" / "introspect.py"
@@ -85,6 +86,19 @@ def test_tarball_ships_runtime_content(built_tarball: Path) -> None:
     members = set(_tarball_members(built_tarball))
     assert [name for name in SHIPPED_FILES if name not in members] == []
     assert any(name.startswith("roles/group_transaction/") for name in members)
+
+
+def test_runtime_requirements_have_no_upper_bound() -> None:
+    # certification (Automation Hub) refuses upper bounds; the tested versions are pinned in requirements-dev.txt
+    requirements = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    specifiers = [line.split("#")[0].strip() for line in requirements if line.split("#")[0].strip()]
+    assert specifiers and [spec for spec in specifiers if re.search(r"<|==|~=", spec)] == []
+
+
+def test_license_is_the_gpl3_text_galaxy_yml_declares() -> None:
+    galaxy = yaml.safe_load((REPO_ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    assert galaxy["license"] == ["GPL-3.0-or-later"]
+    assert (REPO_ROOT / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("GNU GENERAL PUBLIC LICENSE\n")
 
 
 def _module_names() -> list[str]:
