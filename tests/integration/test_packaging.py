@@ -29,7 +29,8 @@ DEVELOPMENT_LEFTOVERS = {
     ".pytest_cache/v/cache/nodeids": "pytest cache",
     ".ansible/collections/placeholder": "ansible-test/ansible-lint cache",
     "tests/output/junit/result.xml": "ansible-test output",
-    "inventory/local_cluster.yml": "local simulator inventory",
+    "inventory/local_cluster.yml": "local simulator inventory (before 0.1.0)",
+    ".clusterops/local_cluster.yml": "local simulator inventory",
     ".clusterops/cluster.json": "local simulator state",
     "context/Dockerfile": "ansible-builder context",
     "benchmarks/results/run.json": "benchmark results",
@@ -38,7 +39,8 @@ DEVELOPMENT_LEFTOVERS = {
 }
 FORBIDDEN_TOP_LEVEL = ("tests/", "tools/", ".venv", ".collections", ".pytest_cache", ".ansible/", ".clusterops",
                        "context/", "benchmarks", ".git/", ".ci/")
-SHIPPED_FILES = ("LICENSE", "CHANGELOG.rst", "changelogs/changelog.yaml", "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "playbooks/create_group.yml",
+SHIPPED_FILES = ("LICENSE", "CHANGELOG.rst", "changelogs/changelog.yaml", "inventory/hosts.yml",
+                 "inventory/group_vars/cluster.yml", "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "playbooks/create_group.yml",
                  "playbooks/delete_group.yml", "playbooks/finish_rollback.yml", "plugins/module_utils/_group_name.py")
 PLAYBOOKS = ("create_group", "delete_group", "finish_rollback")
 BUILDER_INTROSPECT = Path(ansible_builder.__file__).parent / "_target_scripts" / "introspect.py"
