@@ -106,6 +106,16 @@ def test_license_is_the_gpl3_text_galaxy_yml_declares() -> None:
     assert (REPO_ROOT / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("GNU GENERAL PUBLIC LICENSE\n")
 
 
+def test_installs_from_a_requirements_file_as_the_readme_shows(built_tarball: Path, tmp_path: Path) -> None:
+    shutil.copy2(built_tarball, tmp_path)
+    (tmp_path / "requirements.yml").write_text(
+        "collections:\n  - name: %s\n    type: file\n" % built_tarball.name, encoding="utf-8")
+    result = run_tool([venv_tool("ansible-galaxy"), "collection", "install", "--offline", "-r", "requirements.yml",
+                       "-p", "collections"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "collections" / "ansible_collections" / "clusterops" / "groups" / "MANIFEST.json").is_file()
+
+
 def _module_names() -> list[str]:
     return sorted(path.stem for path in (REPO_ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
 
