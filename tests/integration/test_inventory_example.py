@@ -58,4 +58,3 @@ def test_example_inventory_drives_a_create_over_tls_with_the_token_from_the_envi
     assert run.rc == 0, run.describe()
     assert cluster.snapshot() == {name: ["analysts"] for name in cluster.names}
     assert TOKEN not in run.stdout + run.stderr
-
