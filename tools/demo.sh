@@ -11,7 +11,7 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "Starting a local simulated cluster of $nodes nodes (inventory/local_cluster.yml)"
+step "Starting a local simulated cluster of $nodes nodes (.clusterops/local_cluster.yml)"
 python tools/local_cluster.py start --nodes "$nodes"
 
 step "ansible-playbook playbooks/create_group.yml -e group=$group"

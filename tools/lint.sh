@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lint YAML, Ansible content (production profile), the Dockerfile and the changelog fragments.
+# Lint YAML, Ansible content (production profile), the Dockerfile and the changelog fragments, then run the
+# Galaxy / Automation Hub import checks on the built tarball (tools/import_checks.sh).
 # Runs with the project venv first on PATH (ansible-lint calls ansible-config/ansible-galaxy from PATH).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,4 +22,7 @@ if [ -f Dockerfile ]; then hadolint Dockerfile; fi
 
 echo "== antsibull-changelog lint"
 antsibull-changelog lint
+
+# antsibull-docs and galaxy-importer on the built tarball, from their own pinned venv
+bash tools/import_checks.sh
 echo "lint: all checks passed"

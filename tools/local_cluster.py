@@ -3,7 +3,7 @@
     python tools/local_cluster.py start [--nodes 3] [--layout auto] [--tls] [--token-env [VAR]] [--seed S]
     python tools/local_cluster.py status | fault NODE KIND [--method M] [--count K] | clear | stop
 
-start writes inventory/local_cluster.yml (group `cluster`, hosts node1..nN with `cluster_api_url`) and
+start writes .clusterops/local_cluster.yml (group `cluster`, hosts node1..nN with `cluster_api_url`) and
 .clusterops/local_cluster.json; stop ends the server's whole process group and removes both.
 """
 from __future__ import annotations
@@ -26,7 +26,8 @@ from simulator.control_client import SimulatorControlError  # noqa: E402
 from simulator.faults import FaultKind  # noqa: E402
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, ".clusterops")
-DEFAULT_INVENTORY = os.path.join(REPO_ROOT, "inventory", "local_cluster.yml")
+# Git-ignored and outside inventory/, which holds the documented example for a real cluster.
+DEFAULT_INVENTORY = os.path.join(DEFAULT_STATE_DIR, "local_cluster.yml")
 DEFAULT_TOKEN_ENV = "CLUSTEROPS_API_TOKEN"
 MAX_PORTS_LAYOUT_NODES = 50
 READY_TIMEOUT_SECONDS = 30.0
@@ -259,7 +260,7 @@ def command_clear(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state-dir", default=DEFAULT_STATE_DIR, help="pid/URL state, log, CA (default .clusterops)")
-    common.add_argument("--inventory", default=DEFAULT_INVENTORY, help="inventory file written by start")
+    common.add_argument("--inventory", default=DEFAULT_INVENTORY, help="inventory file written by start (default .clusterops/local_cluster.yml)")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("start", parents=[common], help="start N nodes in the background")

@@ -127,6 +127,11 @@ EXAMPLES = r"""
       - {name: node2, api_url: "https://node2.example.com:8443"}
       - {name: node3, api_url: "https://node3.example.com:8443"}
     ca_path: /etc/pki/clusterops/ca.pem
+  # once for the whole cluster, on the controller, whatever the play's hosts are
+  run_once: true
+  delegate_to: localhost
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
   register: clusterops_cluster_result
 """
 

@@ -78,7 +78,8 @@ EXAMPLES = r"""
 - name: Set the connection options once for both modules
   module_defaults:
     group/clusterops.groups.cluster:
-      api_url: "http://{{ inventory_hostname }}"
+      api_url: "https://{{ inventory_hostname }}:8443"
+      ca_path: /etc/pki/clusterops/ca.pem
       timeout: 5
       retries: 5
   block:
@@ -87,6 +88,7 @@ EXAMPLES = r"""
         name: analytics
         state: absent
         record_dir: /var/lib/clusterops/runs
+        # an id of your choosing for this run (1-128 of A-Z a-z 0-9 . _ -), the same on every node
         run_id: "{{ clusterops_run_id }}"
         node: "{{ inventory_hostname }}"
       register: clusterops_group_result

@@ -23,7 +23,7 @@ class Launcher:
 
     def __init__(self, root):
         self.state_dir = root / "state"
-        self.inventory = root / "inventory" / "local_cluster.yml"
+        self.inventory = root / "state" / "local_cluster.yml"
         self.started_pids: list[int] = []
 
     def run(self, *arguments, env=None, check=True):
