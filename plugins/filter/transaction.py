@@ -15,6 +15,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
+from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import coverage, run_scope_errors as _run_scope_errors
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 
 
@@ -44,6 +46,38 @@ def host_results(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any], variab
         host_variables = hostvars.get(host) or {}
         results[host] = host_variables.get(variable) if variable in host_variables else None
     return results
+
+
+def node_targets(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, str]]:
+    """``[{name, api_url}]``: each host's node URL as the role takes it (group_transaction_api_url, cluster_api_url)."""
+    targets = []
+    for host in hosts:
+        host_variables = hostvars.get(host) or {}
+        api_url = host_variables.get("group_transaction_api_url") or host_variables.get("cluster_api_url") or "http://%s" % host
+        targets.append({"name": str(host), "api_url": str(api_url)})
+    return targets
+
+
+def duplicate_nodes_error(targets: t.Iterable[t.Mapping[str, str]]) -> str:
+    """Empty when every target names its own node, else the one line that says which hosts share one."""
+    return duplicate_nodes_message({str(target["name"]): str(target["api_url"]) for target in targets})
+
+
+def run_scope_errors(scope: t.Mapping[str, t.Any], hostvars: t.Optional[t.Mapping[str, t.Any]] = None) -> list[str]:
+    """Every reason to refuse a run that does not cover the cluster (module_utils/_run_scope.py)."""
+    plain = t.cast(t.Mapping[str, t.Any], _plain(dict(scope)))
+    members = list(plain.get("members") or [])
+    first_member = (hostvars or {}).get(members[0]) if members and hostvars is not None else None
+    expected_count = (first_member or {}).get("cluster_node_count")
+    try:
+        return _run_scope_errors(plain, expected_count)
+    except ValueError as error:
+        raise AnsibleFilterError(str(error)) from error
+
+
+def run_coverage(members: t.Iterable[str], play_hosts: t.Iterable[str]) -> dict[str, list[str]]:
+    """``{members, covered, missing}`` of the cluster for this play (group_status.yml reads a subset if asked)."""
+    return coverage(members, play_hosts)
 
 
 def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
@@ -91,8 +125,9 @@ def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, t.Any]
     return _transaction.finish_account(record, results)
 
 
-def status_account(results: t.Mapping[str, t.Any], group: str) -> dict[str, t.Any]:
-    return _transaction.status_account(group, results)
+def status_account(results: t.Mapping[str, t.Any], group: str,
+                   run_coverage: t.Optional[t.Mapping[str, t.Any]] = None) -> dict[str, t.Any]:
+    return _transaction.status_account(group, results, run_coverage)
 
 
 class FilterModule:
@@ -102,6 +137,10 @@ class FilterModule:
         return {
             "group_name_error": group_name_error,
             "host_results": host_results,
+            "node_targets": node_targets,
+            "duplicate_nodes_error": duplicate_nodes_error,
+            "run_scope_errors": run_scope_errors,
+            "run_coverage": run_coverage,
             "run_record": run_record,
             "transaction_plan": transaction_plan,
             "transaction_account": transaction_account,

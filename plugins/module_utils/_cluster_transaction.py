@@ -33,6 +33,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_name impo
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
     ACTION_BY_STATE, GroupOutcome, _NodeRecorder, ensure_group,
 )
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord, validate_node_name, validate_run_id
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
 
@@ -141,7 +142,7 @@ def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | Non
 # ---- input ----
 
 def validate_nodes(nodes: object) -> list[NodeTarget]:
-    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs."""
+    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs naming distinct nodes."""
     if not isinstance(nodes, list) or not nodes:
         raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
     targets: list[NodeTarget] = []
@@ -154,6 +155,9 @@ def validate_nodes(nodes: object) -> list[NodeTarget]:
             raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
         seen.add(name)
         targets.append(NodeTarget(name, validate_api_url(node.get("api_url"))))
+    duplicates = duplicate_nodes_message({target.name: target.api_url for target in targets})
+    if duplicates:
+        raise InvalidInput(duplicates, option="nodes")
     return targets
 
 

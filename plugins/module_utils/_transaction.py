@@ -294,8 +294,13 @@ def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, Result
     }
 
 
-def status_account(group: str, results: t.Mapping[str, Result]) -> dict[str, t.Any]:
-    """Per-node state of a group as ``group_info`` saw it; outcome present, absent, divergent or unknown."""
+def status_account(group: str, results: t.Mapping[str, Result],
+                   run_coverage: t.Optional[t.Mapping[str, t.Any]] = None) -> dict[str, t.Any]:
+    """Per-node state of a group as ``group_info`` saw it; outcome present, absent, divergent or unknown.
+
+    ``run_coverage`` (``_run_scope.coverage``) with hosts left out adds ``partial: {read, cluster, not_read}``:
+    the outcome then speaks for the nodes read only, and the headline says so.
+    """
     nodes: dict[str, dict[str, t.Any]] = {}
     for node, result in results.items():
         known = isinstance(result, t.Mapping) and isinstance(result.get("exists"), bool)
@@ -310,7 +315,11 @@ def status_account(group: str, results: t.Mapping[str, Result]) -> dict[str, t.A
         outcome = STATE_UNKNOWN
     else:
         outcome = states.pop()
-    return {"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes}
+    account = {"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes}
+    missing = list((run_coverage or {}).get("missing") or [])
+    if missing:
+        account["partial"] = {"read": len(nodes), "cluster": len((run_coverage or {}).get("members") or []), "not_read": missing}
+    return account
 
 
 def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:
@@ -332,7 +341,10 @@ def account_lines(account: t.Mapping[str, t.Any]) -> list[str]:
         if entry.get("error"):
             line += " (%s)" % entry["error"]
         lines.append(line)
-    lines.append("%s of group %r: %s" % (account.get("operation"), account.get("group"), account.get("outcome")))
+    partial = account.get("partial")
+    scope = (" on %d of %d cluster nodes only (not read: %s)" % (partial["read"], partial["cluster"], ", ".join(partial["not_read"]))
+             if partial else "")
+    lines.append("%s of group %r%s: %s" % (account.get("operation"), account.get("group"), scope, account.get("outcome")))
     return lines
 
 
