@@ -12,11 +12,11 @@ import os
 import typing as t
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
-from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import coverage, run_scope_errors as _run_scope_errors
+from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import run_scope_errors as _run_scope_errors
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 
 
@@ -75,9 +75,26 @@ def run_scope_errors(scope: t.Mapping[str, t.Any], hostvars: t.Optional[t.Mappin
         raise AnsibleFilterError(str(error)) from error
 
 
-def run_coverage(members: t.Iterable[str], play_hosts: t.Iterable[str]) -> dict[str, list[str]]:
-    """``{members, covered, missing}`` of the cluster for this play (group_status.yml reads a subset if asked)."""
-    return coverage(members, play_hosts)
+def run_lock(record_dir: str, group: str, run_id: str, wait_seconds: object = 0, enabled: bool = True) -> dict[str, t.Any]:
+    """Take the group's run lock in ``record_dir``: ``{acquired, owned, path, holder}`` or ``{acquired: false, msg}``.
+
+    Never raises for a busy lock: the role fails with ``msg`` in its own task. Disabled (check mode): no lock.
+    """
+    if not enabled:
+        return {"acquired": True, "owned": False}
+    try:
+        return dict(_run_lock.acquire(os.path.expanduser(str(record_dir)), str(group), str(run_id), float(str(wait_seconds))),
+                    acquired=True)
+    except ClusterOpsError as error:
+        return {"acquired": False, "owned": False, "msg": error.msg}
+
+
+def run_lock_release(lock: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
+    """Release what ``run_lock`` took (nothing when it took nothing); ``{released}``."""
+    try:
+        return {"released": _run_lock.release(_plain(dict(lock or {})))}  # type: ignore[arg-type]
+    except ClusterOpsError as error:
+        raise AnsibleFilterError(error.msg) from error
 
 
 def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
@@ -140,7 +157,8 @@ class FilterModule:
             "node_targets": node_targets,
             "duplicate_nodes_error": duplicate_nodes_error,
             "run_scope_errors": run_scope_errors,
-            "run_coverage": run_coverage,
+            "run_lock": run_lock,
+            "run_lock_release": run_lock_release,
             "run_record": run_record,
             "transaction_plan": transaction_plan,
             "transaction_account": transaction_account,

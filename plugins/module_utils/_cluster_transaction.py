@@ -24,7 +24,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
     CONNECTION_OPTION_NAMES, validate_api_url, validate_connection_options,
 )
@@ -80,17 +80,28 @@ class Settings:
 def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state: str, options: dict[str, t.Any],
                             check_mode: bool = False, workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
                             record_dir: str | None = None, run_id: str | None = None,
-                            sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+                            sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0) -> dict[str, t.Any]:
     """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
 
     The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
-    outcome, check_mode, record, nodes). Raises InvalidInput, before any request, on bad input.
+    outcome, check_mode, record, nodes). Raises InvalidInput, before any request, on bad input, and RunLockBusy
+    when another run of the group holds the lock of ``record_dir`` for longer than ``lock_wait_seconds``.
     """
     name = validate_group_name(group)
     state = _validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
     settings = _settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep)
+    # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
+    lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
+    try:
+        return _transact(settings, targets, name, state, run_id, check_mode, record_dir)
+    finally:
+        _run_lock.release(lock)
+
+
+def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: str, run_id: str, check_mode: bool,
+              record_dir: str | None) -> dict[str, t.Any]:
     operation = ACTION_BY_STATE[state]
     apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True)
     record = settings.record.load() if settings.record is not None else None
@@ -304,7 +315,8 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool,
     outcome = run_cluster_transaction(
         params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
         workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"], deadline_seconds=params.get("deadline"),
-        record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep)
+        record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep,
+        lock_wait_seconds=params.get("lock_wait") or 0.0)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     return {

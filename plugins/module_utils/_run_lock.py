@@ -72,14 +72,21 @@ def _is_controller(pid: int) -> bool:
 
 
 def controller_pid(pid: int | None = None) -> int:
-    """The nearest ``ansible-playbook`` process at or above ``pid`` (default: this process), else this process."""
+    """The ``ansible-playbook`` main process at or above ``pid`` (default: this process), else ``pid`` itself.
+
+    Ansible's workers are forks of the main process and carry its command line: the main process is the
+    outermost of the consecutive ``ansible-playbook`` processes above the nearest one.
+    """
     start = os.getpid() if pid is None else pid
     current: int | None = start
-    while current and current > 1:
-        if _is_controller(current):
-            return current
+    while current and current > 1 and not _is_controller(current):
         current = _parent_pid(current)
-    return start
+    if not current or current <= 1:
+        return start
+    parent = _parent_pid(current)
+    while parent and parent > 1 and _is_controller(parent):
+        current, parent = parent, _parent_pid(parent)
+    return current
 
 
 def process_alive(pid: object) -> bool:

@@ -92,15 +92,23 @@ def test_release_leaves_a_lock_that_another_run_took_meanwhile(tmp_path) -> None
     assert release(mine) is False and os.path.exists(mine["path"])
 
 
-def test_controller_pid_walks_up_to_ansible_playbook(tmp_path) -> None:
+PROBE = ("import os, sys; sys.path.insert(0, %r); "
+         "from ansible_collections.clusterops.groups.plugins.module_utils._run_lock import controller_pid; "
+         "print(controller_pid(), os.getppid())" % sys.path[0])
+
+
+@pytest.mark.parametrize("worker_argv0", [
+    pytest.param("python3", id="module-process"),
+    pytest.param("ansible-playbook", id="forked-worker"),  # a fork of the main process carries its command line
+])
+def test_controller_pid_is_the_ansible_playbook_main_process(tmp_path, worker_argv0: str) -> None:
     fake = tmp_path / "ansible-playbook"
     fake.write_text("import subprocess, sys\n"
-                    "print(subprocess.run([sys.executable, '-c', sys.argv[1]], capture_output=True, text=True).stdout)\n")
-    probe = ("import os, sys; sys.path.insert(0, %r); "
-             "from ansible_collections.clusterops.groups.plugins.module_utils._run_lock import controller_pid; "
-             "print(controller_pid(), os.getppid())" % sys.path[0])
+                    "worker = subprocess.run([sys.argv[1], '-c', sys.argv[2]], executable=sys.executable, capture_output=True, text=True)\n"
+                    "print(worker.stdout.split()[0], __import__('os').getpid())\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    output = subprocess.run([sys.executable, str(fake), probe], capture_output=True, text=True, env=env, check=True).stdout
-    found, parent = output.split()
-    assert found == parent  # the worker's parent is the ansible-playbook process, not the worker itself
+    output = subprocess.run([sys.executable, str(fake), worker_argv0, PROBE], capture_output=True, text=True, env=env,
+                            check=True).stdout
+    found, main = output.split()
+    assert found == main
     assert _run_lock.controller_pid() == os.getpid()  # no ansible-playbook above pytest: this process
