@@ -97,8 +97,11 @@ def run_lock_release(lock: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, t.Any
         raise AnsibleFilterError(error.msg) from error
 
 
-def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
-    """The durable record of a run (``RunRecord.load()``), empty when no write was ever attempted."""
+def run_record(record_dir: str, run_id: str, keep_damaged: bool = False) -> dict[str, t.Any]:
+    """The durable record of a run (``RunRecord.load()``), empty when no write was ever attempted.
+
+    ``keep_damaged``: an unreadable node file becomes a damaged entry (``finish_record_errors`` names it).
+    """
     empty: dict[str, t.Any] = {"run_id": run_id, "run": None, "nodes": {}}
     if not run_id:
         raise AnsibleFilterError("run_record needs a run id")
@@ -107,7 +110,7 @@ def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
         record = RunRecord(directory, str(run_id))
         if not os.path.isdir(os.path.join(directory, str(run_id))):
             return empty
-        return dict(record.load())
+        return dict(record.load(keep_damaged=bool(keep_damaged)))
     except ClusterOpsError as error:
         raise AnsibleFilterError(error.msg) from error
 
@@ -138,6 +141,16 @@ def finish_plan(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     return _transaction.plan_finish(record)
 
 
+def finish_record_errors(record: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> list[str]:
+    """One line per node of the record that finish_rollback cannot trust, naming the node and its file."""
+    run_id = str(record.get("run_id") or "")
+    node_file = None
+    if record_dir and run_id:
+        files = RunRecord(os.path.expanduser(str(record_dir)), run_id)
+        node_file = files.node_path
+    return _transaction.record_damage(_plain(dict(record)), node_file)  # type: ignore[arg-type]
+
+
 def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return _transaction.finish_account(record, results)
 
@@ -165,5 +178,6 @@ class FilterModule:
             "transaction_report": transaction_report,
             "finish_plan": finish_plan,
             "finish_account": finish_account,
+            "finish_record_errors": finish_record_errors,
             "status_account": status_account,
         }

@@ -28,7 +28,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
     CONNECTION_OPTION_NAMES, validate_api_url, validate_connection_options,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
     ACTION_BY_STATE, GroupOutcome, _NodeRecorder, ensure_group,
@@ -127,6 +127,9 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
+    damage = _transaction.record_damage(record, RunRecord(record_dir, str(record["run_id"])).node_path if record_dir else None)
+    if damage:
+        raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
     plan = _transaction.plan_finish(record)
     targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in plan.items()]
     group = _transaction.record_group(record)

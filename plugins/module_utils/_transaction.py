@@ -213,6 +213,30 @@ def build_account(operation: str, group: str, run_id: str, apply_results: t.Mapp
     }
 
 
+def record_damage(record: t.Mapping[str, t.Any], node_file: t.Optional[t.Callable[[str], str]] = None) -> list[str]:
+    """One line per node entry the finish cannot trust (unreadable, or no group, prior state or URL), naming its file.
+
+    Such a node would otherwise be skipped (its prior state unknown) and the run reported ``finished``.
+    ``node_file(node)`` gives the entry's file (a record read from disk); an artifact's record has none.
+    """
+    if (record.get("run") or {}).get("outcome") in SETTLED_OUTCOMES:
+        return []
+    problems = []
+    for node, entry in record_nodes(record).items():
+        where = " (%s)" % node_file(node) if node_file else ""
+        if not isinstance(entry, t.Mapping) or entry.get("damaged"):
+            reason = entry.get("damaged") if isinstance(entry, t.Mapping) else "not an object"
+            problems.append("node %s%s: %s" % (node, where, reason))
+            continue
+        missing = [key for key, valid in (("group", isinstance(entry.get("group"), str) and entry.get("group")),
+                                          ("existed_before", isinstance(entry.get("existed_before"), bool)),
+                                          ("api_url", isinstance(entry.get("api_url"), str) and entry.get("api_url")))
+                   if not valid]
+        if missing:
+            problems.append("node %s%s has no valid %s" % (node, where, ", ".join(repr(key) for key in missing)))
+    return problems
+
+
 def plan_finish(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     """``{node: {api_url, state}}``: every recorded node of an unsettled run, back to its prior state.
 
