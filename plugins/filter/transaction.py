@@ -12,9 +12,11 @@ import os
 import typing as t
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
+from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import run_scope_errors as _run_scope_errors
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 
 
@@ -46,8 +48,60 @@ def host_results(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any], variab
     return results
 
 
-def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
-    """The durable record of a run (``RunRecord.load()``), empty when no write was ever attempted."""
+def node_targets(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, str]]:
+    """``[{name, api_url}]``: each host's node URL as the role takes it (group_transaction_api_url, cluster_api_url)."""
+    targets = []
+    for host in hosts:
+        host_variables = hostvars.get(host) or {}
+        api_url = host_variables.get("group_transaction_api_url") or host_variables.get("cluster_api_url") or "http://%s" % host
+        targets.append({"name": str(host), "api_url": str(api_url)})
+    return targets
+
+
+def duplicate_nodes_error(targets: t.Iterable[t.Mapping[str, str]]) -> str:
+    """Empty when every target names its own node, else the one line that says which hosts share one."""
+    return duplicate_nodes_message({str(target["name"]): str(target["api_url"]) for target in targets})
+
+
+def run_scope_errors(scope: t.Mapping[str, t.Any], hostvars: t.Optional[t.Mapping[str, t.Any]] = None) -> list[str]:
+    """Every reason to refuse a run that does not cover the cluster (module_utils/_run_scope.py)."""
+    plain = t.cast(t.Mapping[str, t.Any], _plain(dict(scope)))
+    members = list(plain.get("members") or [])
+    first_member = (hostvars or {}).get(members[0]) if members and hostvars is not None else None
+    expected_count = (first_member or {}).get("cluster_node_count")
+    try:
+        return _run_scope_errors(plain, expected_count)
+    except ValueError as error:
+        raise AnsibleFilterError(str(error)) from error
+
+
+def run_lock(record_dir: str, group: str, run_id: str, wait_seconds: object = 0, enabled: bool = True) -> dict[str, t.Any]:
+    """Take the group's run lock in ``record_dir``: ``{acquired, owned, path, holder}`` or ``{acquired: false, msg}``.
+
+    Never raises for a busy lock: the role fails with ``msg`` in its own task. Disabled (check mode): no lock.
+    """
+    if not enabled:
+        return {"acquired": True, "owned": False}
+    try:
+        return dict(_run_lock.acquire(os.path.expanduser(str(record_dir)), str(group), str(run_id), float(str(wait_seconds))),
+                    acquired=True)
+    except ClusterOpsError as error:
+        return {"acquired": False, "owned": False, "msg": error.msg}
+
+
+def run_lock_release(lock: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
+    """Release what ``run_lock`` took (nothing when it took nothing); ``{released}``."""
+    try:
+        return {"released": _run_lock.release(_plain(dict(lock or {})))}  # type: ignore[arg-type]
+    except ClusterOpsError as error:
+        raise AnsibleFilterError(error.msg) from error
+
+
+def run_record(record_dir: str, run_id: str, keep_damaged: bool = False) -> dict[str, t.Any]:
+    """The durable record of a run (``RunRecord.load()``), empty when no write was ever attempted.
+
+    ``keep_damaged``: an unreadable node file becomes a damaged entry (``finish_record_errors`` names it).
+    """
     empty: dict[str, t.Any] = {"run_id": run_id, "run": None, "nodes": {}}
     if not run_id:
         raise AnsibleFilterError("run_record needs a run id")
@@ -56,7 +110,7 @@ def run_record(record_dir: str, run_id: str) -> dict[str, t.Any]:
         record = RunRecord(directory, str(run_id))
         if not os.path.isdir(os.path.join(directory, str(run_id))):
             return empty
-        return dict(record.load())
+        return dict(record.load(keep_damaged=bool(keep_damaged)))
     except ClusterOpsError as error:
         raise AnsibleFilterError(error.msg) from error
 
@@ -87,12 +141,23 @@ def finish_plan(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     return _transaction.plan_finish(record)
 
 
+def finish_record_errors(record: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> list[str]:
+    """One line per node of the record that finish_rollback cannot trust, naming the node and its file."""
+    run_id = str(record.get("run_id") or "")
+    node_file = None
+    if record_dir and run_id:
+        files = RunRecord(os.path.expanduser(str(record_dir)), run_id)
+        node_file = files.node_path
+    return _transaction.record_damage(_plain(dict(record)), node_file)  # type: ignore[arg-type]
+
+
 def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return _transaction.finish_account(record, results)
 
 
-def status_account(results: t.Mapping[str, t.Any], group: str) -> dict[str, t.Any]:
-    return _transaction.status_account(group, results)
+def status_account(results: t.Mapping[str, t.Any], group: str,
+                   run_coverage: t.Optional[t.Mapping[str, t.Any]] = None) -> dict[str, t.Any]:
+    return _transaction.status_account(group, results, run_coverage)
 
 
 class FilterModule:
@@ -102,11 +167,17 @@ class FilterModule:
         return {
             "group_name_error": group_name_error,
             "host_results": host_results,
+            "node_targets": node_targets,
+            "duplicate_nodes_error": duplicate_nodes_error,
+            "run_scope_errors": run_scope_errors,
+            "run_lock": run_lock,
+            "run_lock_release": run_lock_release,
             "run_record": run_record,
             "transaction_plan": transaction_plan,
             "transaction_account": transaction_account,
             "transaction_report": transaction_report,
             "finish_plan": finish_plan,
             "finish_account": finish_account,
+            "finish_record_errors": finish_record_errors,
             "status_account": status_account,
         }

@@ -24,15 +24,16 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
     CONNECTION_OPTION_NAMES, client_settings, insecure_tls_warning, validate_api_url, validate_connection_options,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
     ACTION_BY_STATE, GroupOutcome, ensure_group,
 )
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import NodeRecorder, RunRecord, validate_node_name, validate_run_id
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session, url_without_userinfo
 
@@ -79,17 +80,28 @@ class Settings:
 def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state: str, options: dict[str, t.Any],
                             check_mode: bool = False, workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
                             record_dir: str | None = None, run_id: str | None = None,
-                            sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+                            sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0) -> dict[str, t.Any]:
     """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
 
     The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
-    outcome, check_mode, record, nodes). Raises InvalidInput, before any request, on bad input.
+    outcome, check_mode, record, nodes). Raises InvalidInput, before any request, on bad input, and RunLockBusy
+    when another run of the group holds the lock of ``record_dir`` for longer than ``lock_wait_seconds``.
     """
     name = validate_group_name(group)
     state = _validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
     settings = _settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep)
+    # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
+    lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
+    try:
+        return _transact(settings, targets, name, state, run_id, check_mode, record_dir)
+    finally:
+        _run_lock.release(lock)
+
+
+def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: str, run_id: str, check_mode: bool,
+              record_dir: str | None) -> dict[str, t.Any]:
     operation = ACTION_BY_STATE[state]
     apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True)
     record = settings.record.load() if settings.record is not None else None
@@ -115,6 +127,9 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
+    damage = _transaction.record_damage(record, RunRecord(record_dir, str(record["run_id"])).node_path if record_dir else None)
+    if damage:
+        raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
     plan = _transaction.plan_finish(record)
     targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in plan.items()]
     group = _transaction.record_group(record)
@@ -141,7 +156,7 @@ def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | Non
 # ---- input ----
 
 def validate_nodes(nodes: object) -> list[NodeTarget]:
-    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs."""
+    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs naming distinct nodes."""
     if not isinstance(nodes, list) or not nodes:
         raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
     targets: list[NodeTarget] = []
@@ -154,6 +169,9 @@ def validate_nodes(nodes: object) -> list[NodeTarget]:
             raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
         seen.add(name)
         targets.append(NodeTarget(name, validate_api_url(node.get("api_url"))))
+    duplicates = duplicate_nodes_message({target.name: target.api_url for target in targets})
+    if duplicates:
+        raise InvalidInput(duplicates, option="nodes")
     return targets
 
 
@@ -300,7 +318,8 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool,
     outcome = run_cluster_transaction(
         params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
         workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"], deadline_seconds=params.get("deadline"),
-        record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep)
+        record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep,
+        lock_wait_seconds=params.get("lock_wait") or 0.0)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     insecure = [] if params.get("validate_certs") is not False else [

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import typing as t
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE
@@ -95,14 +95,26 @@ class RunRecord:
     def load_node(self, node: str) -> dict[str, t.Any] | None:
         return self._read_json(self.node_path(node))
 
-    def load(self) -> dict[str, t.Any]:
-        """``{"run_id", "run": dict or None, "nodes": {node: record}}``."""
+    def load(self, keep_damaged: bool = False) -> dict[str, t.Any]:
+        """``{"run_id", "run": dict or None, "nodes": {node: record}}``.
+
+        ``keep_damaged``: a node file that cannot be read becomes ``{"node", "damaged": reason}`` instead of an
+        error, so finish_rollback can name every damaged node at once (``_transaction.record_damage``).
+        """
         nodes: dict[str, t.Any] = {}
         nodes_dir = os.path.join(self.run_dir, NODES_DIR)
         for file_name in sorted(_list_dir(nodes_dir)):
-            if file_name.endswith(".json"):
-                record = self._read_json(os.path.join(nodes_dir, file_name)) or {}
-                nodes[record.get("node", file_name[:-len(".json")])] = record
+            if file_name.endswith(".json") and not file_name.startswith(".tmp-"):
+                node = unquote(file_name[:-len(".json")])
+                try:
+                    record = self._read_json(os.path.join(nodes_dir, file_name)) or {}
+                except RunRecordError as error:
+                    if not keep_damaged:
+                        raise
+                    record = {"node": node, "damaged": error.msg}
+                if not isinstance(record, dict):
+                    record = {"node": node, "damaged": "not a JSON object"}
+                nodes[record.get("node", node)] = record
         return {"run_id": self.run_id, "run": self._read_json(os.path.join(self.run_dir, RUN_FILE)), "nodes": nodes}
 
     def _read_json(self, path: str) -> dict[str, t.Any] | None:

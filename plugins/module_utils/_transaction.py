@@ -217,6 +217,30 @@ def build_account(operation: str, group: str, run_id: str, apply_results: t.Mapp
     }
 
 
+def record_damage(record: t.Mapping[str, t.Any], node_file: t.Optional[t.Callable[[str], str]] = None) -> list[str]:
+    """One line per node entry the finish cannot trust (unreadable, or no group, prior state or URL), naming its file.
+
+    Such a node would otherwise be skipped (its prior state unknown) and the run reported ``finished``.
+    ``node_file(node)`` gives the entry's file (a record read from disk); an artifact's record has none.
+    """
+    if (record.get("run") or {}).get("outcome") in SETTLED_OUTCOMES:
+        return []
+    problems = []
+    for node, entry in record_nodes(record).items():
+        where = " (%s)" % node_file(node) if node_file else ""
+        if not isinstance(entry, t.Mapping) or entry.get("damaged"):
+            reason = entry.get("damaged") if isinstance(entry, t.Mapping) else "not an object"
+            problems.append("node %s%s: %s" % (node, where, reason))
+            continue
+        missing = [key for key, valid in (("group", isinstance(entry.get("group"), str) and entry.get("group")),
+                                          ("existed_before", isinstance(entry.get("existed_before"), bool)),
+                                          ("api_url", isinstance(entry.get("api_url"), str) and entry.get("api_url")))
+                   if not valid]
+        if missing:
+            problems.append("node %s%s has no valid %s" % (node, where, ", ".join(repr(key) for key in missing)))
+    return problems
+
+
 def plan_finish(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     """``{node: {api_url, state}}``: every recorded node of an unsettled run, back to its prior state.
 
@@ -298,8 +322,13 @@ def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, Result
     }
 
 
-def status_account(group: str, results: t.Mapping[str, Result]) -> dict[str, t.Any]:
-    """Per-node state of a group as ``group_info`` saw it; outcome present, absent, divergent or unknown."""
+def status_account(group: str, results: t.Mapping[str, Result],
+                   run_coverage: t.Optional[t.Mapping[str, t.Any]] = None) -> dict[str, t.Any]:
+    """Per-node state of a group as ``group_info`` saw it; outcome present, absent, divergent or unknown.
+
+    ``run_coverage`` (``_run_scope.coverage``) with hosts left out adds ``partial: {read, cluster, not_read}``:
+    the outcome then speaks for the nodes read only, and the headline says so.
+    """
     nodes: dict[str, dict[str, t.Any]] = {}
     for node, result in results.items():
         known = isinstance(result, t.Mapping) and isinstance(result.get("exists"), bool)
@@ -314,7 +343,11 @@ def status_account(group: str, results: t.Mapping[str, Result]) -> dict[str, t.A
         outcome = STATE_UNKNOWN
     else:
         outcome = states.pop()
-    return {"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes}
+    account = {"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes}
+    missing = list((run_coverage or {}).get("missing") or [])
+    if missing:
+        account["partial"] = {"read": len(nodes), "cluster": len((run_coverage or {}).get("members") or []), "not_read": missing}
+    return account
 
 
 def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:
@@ -336,7 +369,10 @@ def account_lines(account: t.Mapping[str, t.Any]) -> list[str]:
         if entry.get("error"):
             line += " (%s)" % entry["error"]
         lines.append(line)
-    lines.append("%s of group %r: %s" % (account.get("operation"), account.get("group"), account.get("outcome")))
+    partial = account.get("partial")
+    scope = (" on %d of %d cluster nodes only (not read: %s)" % (partial["read"], partial["cluster"], ", ".join(partial["not_read"]))
+             if partial else "")
+    lines.append("%s of group %r%s: %s" % (account.get("operation"), account.get("group"), scope, account.get("outcome")))
     return lines
 
 

@@ -80,6 +80,14 @@ options:
       - Identifier of the run; 1-128 characters of C(A-Z a-z 0-9 . _ -). Unset, a new one (UTC time and a random
         suffix) is used.
     type: str
+  lock_wait:
+    description:
+      - With O(record_dir), the run takes the lock of the group in O(record_dir) before any write (one run per group and
+        record directory on one controller); this is how long, in seconds, it waits for another run holding it before it
+        fails with nothing sent. A lock of a process that no longer runs on this host is taken over.
+      - Inside the C(clusterops.groups.group_transaction) role the role already holds the lock; the module re-enters it.
+    type: float
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -190,7 +198,9 @@ diff:
   type: dict
   sample: {"before": {"node1": "absent"}, "after": {"node1": "present"}}
 error_kind:
-  description: On invalid input, V(invalid_input) (nothing was sent); on a record failure, V(run_record).
+  description:
+    - On invalid input, V(invalid_input) (nothing was sent); on a record failure, V(run_record).
+    - When another run holds the lock of the group in O(record_dir), V(run_lock_busy) (nothing was sent).
   returned: failure
   type: str
   sample: invalid_input
@@ -213,6 +223,7 @@ def argument_spec() -> dict:
         deadline={"type": "float"},
         record_dir={"type": "path"},
         run_id={"type": "str"},
+        lock_wait={"type": "float", "default": 0.0},
     )
     return spec
 

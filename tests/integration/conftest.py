@@ -34,3 +34,31 @@ def simulated_cluster(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
     yield start
     for cluster in clusters:
         cluster.stop()
+
+
+class PlaybookCluster:
+    """A simulated cluster, its inventory and record dir: `run("create_group.yml", extra_vars=..., extra_args=...)`."""
+
+    def __init__(self, simulator: SimulatedCluster, tmp_path: Any, group: str) -> None:
+        from playbook_runner import write_inventory
+        self.simulator, self.group = simulator, group
+        self.inventory = write_inventory(tmp_path, simulator.urls())
+        self.record_dir = str(tmp_path / "records")
+
+    def run(self, playbook: str, extra_vars: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        from playbook_runner import run_playbook
+        return run_playbook(playbook, self.inventory, self.record_dir, extra_vars=dict({"group": self.group}, **(extra_vars or {})),
+                            **kwargs)
+
+    def holders(self) -> set[str]:
+        """Names of the nodes that hold the group, read from the simulator."""
+        return {name for name, node in self.simulator.nodes.items() if self.group in node.groups}
+
+    def requests(self) -> int:
+        return sum(self.simulator.requests_per_node().values())
+
+
+@pytest.fixture
+def playbook_cluster(simulated_cluster: Callable[..., SimulatedCluster], tmp_path: Any) -> PlaybookCluster:
+    """Three simulated nodes with an inventory and a record dir, for playbook tests of the group `ops-team`."""
+    return PlaybookCluster(simulated_cluster(node_count=3), tmp_path, "ops-team")

@@ -55,9 +55,12 @@ def awx_job(tmp_path: Path, installed_collection: Path, cluster: SimulatedCluste
     """Launch a job template: playbook, survey answers (None: no survey), extra vars a workflow passes -> (runner, data dir)."""
     launches = iter(range(1, 100))
 
-    def launch(playbook: str, answers: dict[str, Any] | None, workflow_vars: dict[str, Any] | None = None) -> tuple[Any, Path]:
-        hosts = {name: {"cluster_api_url": url, "cluster_retries": 1, "cluster_backoff_base": 0.001, "cluster_timeout": 5}
-                 for name, url in cluster.urls().items()}
+    def launch(playbook: str, answers: dict[str, Any] | None, workflow_vars: dict[str, Any] | None = None,
+               only_hosts: list[str] | None = None, host_vars: dict[str, Any] | None = None) -> tuple[Any, Path]:
+        # only_hosts: the pared-down inventory AWX gives one slice of a sliced job
+        hosts = {name: {"cluster_api_url": url, "cluster_retries": 1, "cluster_backoff_base": 0.001, "cluster_timeout": 5,
+                        **(host_vars or {})}
+                 for name, url in cluster.urls().items() if only_hosts is None or name in only_hosts}
         job_root = tmp_path / ("job%d" % next(launches))
         env = credential_environment({"api_token": TOKEN})
         # one record dir per job: an EE container's disk does not outlive its job
@@ -118,6 +121,29 @@ def test_invalid_group_name_fails_before_any_request(
     runner = awx_job("create_group.yml", {"group": "-bad/name"})[0]
     assert runner.status == "failed"
     assert cluster.requests_per_node() == {name: 0 for name in cluster.names}
+
+
+# AWX job slicing (checked in AWX's source, ansible/awx at e21dd0a, 2024-10): a slice job gets only its share of the
+# inventory (Inventory.get_script_data(slice_number, slice_count)); its extra vars (awx_meta_vars) carry no slice
+# number. The playbooks refuse the slice variables when a platform sets them, and, for stock AWX, an inventory
+# that holds fewer cluster hosts than its cluster_node_count says.
+SLICES = [
+    pytest.param({"workflow_vars": {"awx_job_slice_number": 1, "awx_job_slice_count": 2}}, "slice 1 of 2", id="slice-vars"),
+    pytest.param({"workflow_vars": {"tower_job_slice_number": 2, "tower_job_slice_count": 3}}, "slice 2 of 3", id="tower-slice-vars"),
+    pytest.param({"only_hosts": ["node1", "node3"], "host_vars": {"cluster_node_count": 3}}, "cluster_node_count says 3",
+                 id="sliced-inventory"),
+]
+
+
+@pytest.mark.parametrize("playbook", ["create_group.yml", "delete_group.yml"])
+@pytest.mark.parametrize("slice_launch, expected", SLICES)
+def test_a_slice_of_a_sliced_job_is_refused_before_any_request(awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster,
+                                                                playbook: str, slice_launch: dict[str, Any], expected: str) -> None:
+    runner = awx_job(playbook, {"group": GROUP}, **slice_launch)[0]
+    assert runner.status == "failed" and runner.rc != 0
+    assert expected in runner.stdout.read()
+    assert cluster.requests_per_node() == {name: 0 for name in cluster.names}
+    assert cluster.snapshot() == {name: [UNRELATED_GROUP] for name in cluster.names}
 
 
 class _WebhookRecorder(BaseHTTPRequestHandler):

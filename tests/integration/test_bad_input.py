@@ -184,6 +184,8 @@ def test_tls_failure_with_verification_on(simulated_cluster: t.Any) -> None:
     pytest.param({"group": 42}, "got int 42", id="yaml-int"),
     pytest.param({"group": None}, "the group name is missing", id="yaml-null"),
     pytest.param({"group": ["a"]}, "got list", id="yaml-list"),
+    pytest.param({"group": True}, "got bool True", id="yaml-bool"),
+    pytest.param({"group": {"name": "ops"}}, "got dict", id="yaml-dict"),
     pytest.param({"group": "a/../b"}, "contains '/'", id="slash"),
 ])
 def test_playbook_refuses_bad_names_from_typed_extra_vars(simulated_cluster: t.Any, tmp_path: t.Any,
@@ -344,3 +346,100 @@ def test_validate_certs_false_warns_naming_the_node(simulated_cluster: t.Any, mo
     assert "validate_certs is false: the TLS certificate of node %s is not verified" % target.url in warning_texts(result)
     failed, verified = run_module(module, dict(args, validate_certs=True, ca_path=cluster.ca_path))
     assert not failed and "validate_certs" not in warning_texts(verified), verified
+# ---- runs that do not cover the cluster, mangled -e, hosts that share a node (issue 13) ----
+# Each ends non-zero with one line that says how to do it right, on both paths, before any request: no node is
+# contacted, nothing is recorded, no lock is left behind.
+PATHS = [pytest.param({}, id="per-host"), pytest.param({"group_transaction_fast_path": True}, id="fast-path")]
+EXISTING = "pre-existing"
+
+
+def _same_node_as_node1(form: t.Callable[[str], str]) -> t.Callable[[dict[str, str]], dict[str, str]]:
+    return lambda urls: dict(urls, node2=form(urls["node1"]))
+
+
+INVENTORIES: dict[str, t.Callable[[dict[str, str]], dict[str, str]]] = {
+    "cluster": lambda urls: urls,
+    "shared-url-trailing-slash": _same_node_as_node1(lambda url: url + "/"),
+    "shared-url-scheme-case": _same_node_as_node1(lambda url: url.replace("http://", "HTTP://")),
+    "shared-url-host-case-default-port": lambda urls: dict(urls, node2="http://Node9.example:80", node3="http://node9.EXAMPLE/"),
+}
+# (id, playbook, inventory, extra args, words the refusal must contain)
+PLAYBOOK_REFUSALS = [
+    ("limit-one-host", "create_group.yml", "cluster", ["--limit", "node1"], "covers 1 of the 3 hosts of cluster 'cluster'"),
+    ("limit-two-hosts", "delete_group.yml", "cluster", ["--limit", "node1,node2"], "covers 2 of the 3 hosts"),
+    ("limit-exclusion", "create_group.yml", "cluster", ["--limit", "cluster:!node3"], "--limit cluster:!node3 leaves out node3"),
+    ("limit-range", "delete_group.yml", "cluster", ["--limit", "cluster[0]"], "leaves out node2, node3"),
+    ("limit-finish", "finish_rollback.yml", "cluster", ["--limit", "localhost,node1", "-e", "run_id=r1"], "could skip some"),
+    ("limit-finish-without-localhost", "finish_rollback.yml", "cluster", ["--limit", "node1", "-e", "run_id=r1"],
+     "leaves out localhost"),
+    ("empty-cluster-group", "create_group.yml", "empty", [], "cluster group 'cluster' has no hosts"),
+    ("mistyped-cluster-hosts", "delete_group.yml", "cluster", ["-e", "cluster_hosts=clustr"], "group 'clustr' has no hosts"),
+    ("no-inventory", "create_group.yml", "none", [], "has no hosts: pass an inventory"),
+    ("status-empty-cluster", "group_status.yml", "empty", [], "has no hosts"),
+    ("stray-words-bang", "create_group.yml", "cluster", ["-e", "group=bad name!"], "not key=value ('name!')"),
+    ("stray-words-space", "delete_group.yml", "cluster", ["-e", "group=ops team"], "not key=value ('team')"),
+    ("stray-words-between", "create_group.yml", "cluster", ["-e", "group=ops more cluster_retries=1"], "('more')"),
+    ("stray-words-status", "group_status.yml", "cluster", ["-e", "group=ops team"], "not key=value"),
+    ("awx-slice", "create_group.yml", "cluster", ["-e", "awx_job_slice_number=1", "-e", "awx_job_slice_count=2"], "slice 1 of 2"),
+    ("node-count-mismatch", "create_group.yml", "cluster", ["-e", "cluster_node_count=4"], "cluster_node_count says 4"),
+    ("shared-url-trailing-slash", "create_group.yml", "shared-url-trailing-slash", [], "node1, node2 all name"),
+    ("shared-url-scheme-case", "delete_group.yml", "shared-url-scheme-case", [], "node1, node2 all name"),
+    ("shared-url-host-case-default-port", "create_group.yml", "shared-url-host-case-default-port", [],
+     "node2, node3 all name http://node9.example"),
+    ("shared-url-status", "group_status.yml", "shared-url-trailing-slash", [], "share a node API URL"),
+]
+
+
+def refusal_inventory(tmp_path: t.Any, cluster: SimulatedCluster, kind: str) -> str:
+    if kind == "none":
+        return str(tmp_path / "no-such-inventory.yml")
+    if kind == "empty":  # the nodes exist in the inventory, the cluster group has none of them
+        path = tmp_path / "inventory.yml"
+        path.write_text(json.dumps({"all": {"children": {"cluster": {"hosts": {}},
+                                                         "others": {"hosts": {name: {"cluster_api_url": url}
+                                                                              for name, url in cluster.urls().items()}}}}}))
+        return str(path)
+    return write_inventory(tmp_path, INVENTORIES[kind](cluster.urls()))
+
+
+@pytest.fixture
+def trio(simulated_cluster: t.Any) -> SimulatedCluster:
+    cluster = simulated_cluster(node_count=3)
+    cluster.nodes["node1"].groups = {EXISTING}
+    return cluster
+
+
+def assert_refused_before_any_request(run: t.Any, cluster: SimulatedCluster, record_dir: t.Any, expected: str) -> None:
+    assert run.rc != 0, run.describe()
+    refusal = [line for line in run.stdout.splitlines() if expected in line]
+    assert refusal, run.describe()
+    assert "Traceback" not in run.stdout + run.stderr
+    assert sum(cluster.requests_per_node().values()) == 0, cluster.requests_per_node()
+    assert cluster.snapshot() == {"node1": [EXISTING], "node2": [], "node3": []}
+    assert not os.path.exists(record_dir) or os.listdir(record_dir) == [], "nothing recorded, no lock left"
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("path_vars", PATHS)
+@pytest.mark.parametrize("playbook, inventory_kind, extra_args, expected",
+                         [pytest.param(p, k, a, e, id=i) for i, p, k, a, e in PLAYBOOK_REFUSALS])
+def test_playbook_refuses_a_run_that_does_not_cover_the_cluster(trio: SimulatedCluster, tmp_path: t.Any, path_vars: dict[str, t.Any],
+                                                                playbook: str, inventory_kind: str, extra_args: list[str],
+                                                                expected: str) -> None:
+    inventory = refusal_inventory(tmp_path, trio, inventory_kind)
+    extra_vars = dict(path_vars) if any(arg.startswith("group=") for arg in extra_args) else dict(path_vars, group=GROUP)
+    record_dir = tmp_path / "records"
+    run = run_playbook(playbook, inventory, record_dir, extra_vars=extra_vars, extra_args=extra_args,
+                       extra_env={"ANSIBLE_INVENTORY": inventory})
+    assert_refused_before_any_request(run, trio, record_dir, expected)
+
+
+@pytest.mark.parametrize("form", ["trailing-slash", "scheme-case"])
+def test_cluster_group_refuses_nodes_that_share_a_url(pair: SimulatedCluster, form: str) -> None:
+    pair.clear_logs()
+    urls = {"node1": pair.urls()["node1"], "node3": pair.urls()["node2"]}
+    urls["node2"] = {"trailing-slash": urls["node1"] + "/", "scheme-case": urls["node1"].replace("http://", "HTTP://")}[form]
+    nodes = [{"name": name, "api_url": url} for name, url in urls.items()]
+    failed, result = run_module("cluster_group", cluster_args(pair, nodes=nodes))
+    assert_one_line_failure(failed, result, "node1, node2 all name")
+    assert_cluster_untouched(pair)

@@ -17,6 +17,9 @@ ALLOWED = {
     "_run_record": {"_errors", "_group_state", "_transport"},
     "_connection_options": {"_errors", "_group_state", "_transport"},
     "_transaction": set(),
+    "_node_identity": set(),
+    "_run_scope": set(),
+    "_run_lock": {"_errors"},
     "_module_boundary": {"_errors", "_transport"},
     "_group_module": {"_connection_options", "_errors", "_group_name", "_group_state", "_run_record", "_transport"},
 }

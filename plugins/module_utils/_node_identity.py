@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which node an API URL names: two inventory hosts with the same node must never be two nodes of a run.
+
+Private module_utils: the role reaches it through the ``duplicate_nodes_error`` filter, the fast path
+(``_cluster_transaction.validate_nodes``) calls it directly; later features (a plan) reuse ``node_identity``.
+"""
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_node_url(url: str) -> str:
+    """The identity of a node's API URL: scheme and host lower-case, default port dropped, no trailing slash.
+
+    The path prefix stays (case and all): with the prefix layout, one origin serves many nodes. Userinfo is
+    dropped (it names a caller, not a node). ``url`` is expected to be valid (``validate_api_url``).
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = "[%s]" % host
+    port = parts.port
+    netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else "%s:%d" % (host, port)
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def find_duplicate_nodes(urls: t.Mapping[str, str]) -> list[list[str]]:
+    """Groups (sorted, each of two or more node names) whose URLs name the same node, in first-seen order."""
+    by_identity: dict[str, list[str]] = {}
+    for name, url in urls.items():
+        by_identity.setdefault(normalise_node_url(str(url)), []).append(str(name))
+    return [sorted(names) for names in by_identity.values() if len(names) > 1]
+
+
+def duplicate_nodes_message(urls: t.Mapping[str, str]) -> str:
+    """Empty when every URL names its own node, else one line naming each set of hosts that share a node."""
+    duplicates = find_duplicate_nodes(urls)
+    if not duplicates:
+        return ""
+    shared = "; ".join("%s all name %s" % (", ".join(names), normalise_node_url(str(urls[names[0]]))) for names in duplicates)
+    return ("inventory hosts share a node API URL (%s): each node must appear once, or its account and rollback would be "
+            "wrong; give each host its own cluster_api_url or remove the extra hosts" % shared)
