@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The ansible-core release matrix: per release, a pinned venv, its own ansible-test sanity and units, and the
 `matrix` pytest subset (real ansible-playbook over real HTTP against the simulator) run by that venv.
 
