@@ -136,3 +136,20 @@ def test_group_status_reports_divergence(simulator: t.Any, inventory: str, tmp_p
         "node1": "present", "node2": "absent", "node3": "unknown"}
     assert {entry.method for node in simulator.nodes.values() for entry in node.log} == {"GET"}
     assert not (tmp_path / "records").exists()
+
+
+@pytest.mark.matrix
+@pytest.mark.parametrize("connection_vars, words", [
+    ({"cluster_timeout": "soon"}, "timeout"),
+    ({"cluster_validate_certs": "perhaps"}, "validate_certs"),
+], ids=["timeout", "validate-certs"])
+def test_bad_connection_option_from_inventory_is_refused_before_any_request(
+        simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any, connection_vars: dict[str, str], words: str) -> None:
+    # Refused by the module's argspec on every node (the role's defaults are null; see roles/.../vars/main.yml).
+    simulator = simulated_cluster(node_count=2)
+    inventory = write_inventory(tmp_path, simulator.urls(), group_vars=connection_vars)
+    run = run_playbook("create_group.yml", inventory, tmp_path / "records", extra_vars={"group": GROUP})
+    assert run.rc != 0
+    assert words in run.stdout and "__omit_place_holder__" not in run.stdout, run.describe()
+    assert sum(simulator.requests_per_node().values()) == 0
+    assert holders(simulator) == set()
