@@ -1,7 +1,8 @@
 """Run one of our modules in-process, as Ansible would, and get (failed, result) back.
 
 `run_module("group", {...}, check_mode=True)` or `run_module(group.main, {...})`. The client's backoff sleep
-is patched out, so retries cost no time.
+is patched out, so retries cost no time. `patch_module_args` is the one way tests hand args to a module, on
+every ansible-core release we test.
 """
 from __future__ import annotations
 
@@ -9,15 +10,26 @@ import contextlib
 import importlib
 import io
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from unittest import mock
 
+from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transport
 
 MODULE_PACKAGE = "ansible_collections.clusterops.groups.plugins.modules"
+
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 has no testing helper and reads the args from basic._ANSIBLE_ARGS
+    @contextlib.contextmanager
+    def patch_module_args(args: dict[str, Any] | None = None) -> Iterator[None]:
+        """Expose `args` to AnsibleModule instances created within this context (ansible-core 2.16-2.18)."""
+        serialized = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode("utf-8")
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", serialized):
+            yield
 
 
 def _no_sleep(_seconds: float) -> None:

@@ -15,16 +15,23 @@ import sys
 import typing as t
 from dataclasses import dataclass, field
 
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAYBOOK_DIR = os.path.join(REPO_ROOT, "playbooks")
 RESULT_KEY = "clusterops_groups_result"
 # Tiny backoff and a short timeout: tests never wait for real backoff.
+# cluster_validate_certs: a typed (bool) inventory variable must pass the role's argument validation on every release.
 FAST_CONNECTION_VARS: dict[str, t.Any] = {
+    "cluster_validate_certs": True,
     "cluster_timeout": 2.0,
     "cluster_retries": 2,
     "cluster_backoff_base": 0.0,
     "cluster_backoff_max": 0.0,
 }
+# Before ansible-core 2.19, templating renders an int extra var as its string: the playbooks' mapping
+# `group_transaction_group: "{{ group }}"` turns -e '{"group": 42}' into the valid name "42" (docs/design.md).
+TYPED_EXTRA_VARS_KEPT = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2]) >= (2, 19)
 _RUN_STATS_PREFIX = "\tRUN: "
 _RECAP_LINE = re.compile(r"^(\S+)\s+:\s+(ok=.*)$", re.MULTILINE)
 _RECAP_COUNTER = re.compile(r"(\w+)=(\d+)")

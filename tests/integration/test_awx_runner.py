@@ -101,6 +101,7 @@ def test_delete_job_succeeds_on_every_node(awx_job: Callable[..., tuple[Any, Pat
     _assert_token_stays_out_of_job_output(data_dir)
 
 
+@pytest.mark.matrix
 def test_failing_create_job_rolls_back_and_publishes_its_account(
         awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
     cluster.nodes["node3"].add_fault(Fault(FaultKind.OUTAGE, method=None))
@@ -188,7 +189,10 @@ def test_failure_path_notify_node_receives_the_artifact(
     _assert_token_stays_out_of_job_output(data_dir)
 
 
-@pytest.mark.parametrize("rollback_blocked, outcome", [(True, "rollback_incomplete"), (False, "rolled_back")])
+@pytest.mark.parametrize("rollback_blocked, outcome", [
+    pytest.param(True, "rollback_incomplete", marks=pytest.mark.matrix),
+    (False, "rolled_back"),
+])
 def test_finish_job_completes_a_rollback_from_the_workflow_artifact(
         awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster, rollback_blocked: bool, outcome: str) -> None:
     # a workflow may run the finish node after any failure: it must also be harmless after a clean rollback

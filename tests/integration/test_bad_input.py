@@ -17,6 +17,8 @@ import pytest
 
 from module_runner import run_module, warning_texts
 from playbook_runner import run_playbook, write_inventory
+from module_runner import run_module
+from playbook_runner import TYPED_EXTRA_VARS_KEPT, run_playbook, write_inventory
 from simulator import SimulatedCluster
 from simulator.hostile import DRIP_INTERVAL_SECONDS, HostileServer
 
@@ -181,7 +183,8 @@ def test_tls_failure_with_verification_on(simulated_cluster: t.Any) -> None:
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("extra_vars, expected", [
-    pytest.param({"group": 42}, "got int 42", id="yaml-int"),
+    pytest.param({"group": 42}, "got int 42", id="yaml-int", marks=pytest.mark.xfail(
+        not TYPED_EXTRA_VARS_KEPT, strict=True, reason="before 2.19 the playbook's templating makes 42 the name '42'")),
     pytest.param({"group": None}, "the group name is missing", id="yaml-null"),
     pytest.param({"group": ["a"]}, "got list", id="yaml-list"),
     pytest.param({"group": True}, "got bool True", id="yaml-bool"),

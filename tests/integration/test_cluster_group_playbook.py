@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import typing as t
 
+import pytest
+
 from playbook_runner import run_playbook, write_inventory
 from simulator import Fault, FaultKind
 
@@ -11,6 +13,7 @@ GROUP = "ops"
 FAST_PATH = {"group": GROUP, "group_transaction_fast_path": True}
 
 
+@pytest.mark.matrix
 def test_create_on_every_node_in_one_task_then_rerun_changes_nothing(simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
     cluster = simulated_cluster(node_count=5, layout="prefix")
     inventory = write_inventory(tmp_path, cluster.urls())
@@ -28,6 +31,7 @@ def test_create_on_every_node_in_one_task_then_rerun_changes_nothing(simulated_c
     assert again.rc == 0 and again.changed == 0, again.describe()
 
 
+@pytest.mark.matrix
 def test_failure_rolls_back_and_publishes_the_same_artifact(simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
     cluster = simulated_cluster(node_count=3)
     cluster.nodes["node1"].groups = {GROUP}

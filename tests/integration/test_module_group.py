@@ -83,6 +83,7 @@ def test_every_fault_kind_is_survived_and_counted_once(one_node, state: str, fau
     assert methods(node)[0] == "GET"
 
 
+@pytest.mark.matrix
 def test_500_after_write_on_post_is_ours_and_not_repeated(one_node) -> None:
     node = one_node[1]
     node.add_fault(Fault(FaultKind.ERROR_500_AFTER_WRITE, method="POST", count=1))
@@ -190,6 +191,7 @@ def test_path_prefix_layout(simulated_cluster) -> None:
     ({"api_url": "node1.example.com"}, "no scheme"), ({"api_url": "http://u:p@127.0.0.1"}, "credentials"),
     ({"timeout": 0}, "timeout"), ({"retries": -1}, "retries"),
 ])
+@pytest.mark.matrix
 def test_bad_input_fails_before_any_request(one_node, overrides: dict[str, Any], words: str) -> None:
     node = one_node[1]
     failed, result = run_module("group", module_args(node, **overrides))

@@ -21,6 +21,7 @@ def holders(simulator: t.Any) -> set[str]:
     return {name for name, node in simulator.nodes.items() if GROUP in node.groups}
 
 
+@pytest.mark.matrix
 def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
     simulator = simulated_cluster(node_count=3)
     record_dir = str(tmp_path / "records")

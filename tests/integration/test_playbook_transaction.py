@@ -40,6 +40,7 @@ def run_json(record_dir: str, run_id: str) -> dict[str, t.Any]:
         return json.load(handle)
 
 
+@pytest.mark.matrix
 def test_create_on_three_nodes_then_rerun_changes_nothing(cluster: Cluster) -> None:
     first = cluster.run("create_group.yml")
     assert first.rc == 0, first.describe()
@@ -64,6 +65,7 @@ def test_create_on_25_nodes(simulated_cluster: t.Callable[..., t.Any], tmp_path:
     assert len(run.result["nodes"]) == 25 and run.result["outcome"] == "success"
 
 
+@pytest.mark.matrix
 def test_delete_then_rerun_changes_nothing(cluster: Cluster) -> None:
     for node in cluster.simulator.nodes.values():
         node.groups.add(GROUP)
@@ -103,6 +105,7 @@ def test_sticky_500_on_one_node_puts_every_other_node_back(cluster: Cluster) -> 
     assert run_json(cluster.record_dir, run.result["run_id"])["outcome"] == "rolled_back"
 
 
+@pytest.mark.matrix
 def test_rollback_never_deletes_a_group_that_existed_before(cluster: Cluster) -> None:
     cluster.simulator.nodes["node1"].groups.add(GROUP)
     cluster.simulator.nodes["node3"].add_fault(Fault(FaultKind.OUTAGE, method=None))
@@ -114,7 +117,8 @@ def test_rollback_never_deletes_a_group_that_existed_before(cluster: Cluster) ->
     assert run.result["nodes"]["node2"]["rollback"] == "restored"
 
 
-@pytest.mark.parametrize("other_node_fails", [False, True], ids=["kept", "rolled-back"])
+@pytest.mark.parametrize("other_node_fails", [False, pytest.param(True, marks=pytest.mark.matrix)],
+                         ids=["kept", "rolled-back"])
 def test_500_after_write_counts_as_our_write(cluster: Cluster, other_node_fails: bool) -> None:
     cluster.simulator.nodes["node1"].add_fault(Fault(FaultKind.ERROR_500_AFTER_WRITE, method="POST", count=1))
     if other_node_fails:

@@ -5,7 +5,7 @@ import typing as t
 
 import pytest
 
-from playbook_runner import run_playbook, write_inventory
+from playbook_runner import TYPED_EXTRA_VARS_KEPT, run_playbook, write_inventory
 from simulator import Fault, FaultKind
 
 pytestmark = pytest.mark.playbook
@@ -67,6 +67,7 @@ def holders(simulator: t.Any) -> set[str]:
     return {name for name, node in simulator.nodes.items() if GROUP in node.groups}
 
 
+@pytest.mark.matrix
 def test_import_playbook_by_fqcn(simulator: t.Any, inventory: str, tmp_path: t.Any) -> None:
     run = run_playbook(caller_playbook(tmp_path, CALLER_IMPORTING_THE_PLAYBOOK), inventory, tmp_path / "records",
                        extra_vars={"group": GROUP})
@@ -90,6 +91,7 @@ def test_serial_is_refused_before_any_request(simulator: t.Any, inventory: str, 
     assert sum(simulator.requests_per_node().values()) == 0
 
 
+@pytest.mark.matrix
 def test_check_mode_sends_only_gets_and_changes_nothing(simulator: t.Any, inventory: str, tmp_path: t.Any) -> None:
     simulator.nodes["node1"].groups.add(GROUP)
     run = run_playbook("create_group.yml", inventory, tmp_path / "records", extra_vars={"group": GROUP}, check=True)
@@ -101,10 +103,12 @@ def test_check_mode_sends_only_gets_and_changes_nothing(simulator: t.Any, invent
     assert not (tmp_path / "records").exists(), "check mode writes no record"
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("extra_vars, expected", [
     ({}, "the group name is missing"),
     ({"group": "bad/name"}, "invalid group name 'bad/name'"),
-    ({"group": 42}, "got int 42"),
+    pytest.param({"group": 42}, "got int 42", marks=pytest.mark.xfail(
+        not TYPED_EXTRA_VARS_KEPT, strict=True, reason="before 2.19 the playbook's templating makes 42 the name '42'")),
 ], ids=["missing", "bad-character", "yaml-int"])
 def test_bad_group_fails_clearly_without_any_request(simulator: t.Any, inventory: str, tmp_path: t.Any,
                                                      extra_vars: dict[str, t.Any], expected: str) -> None:
@@ -115,6 +119,7 @@ def test_bad_group_fails_clearly_without_any_request(simulator: t.Any, inventory
     assert run.result is None
 
 
+@pytest.mark.matrix
 def test_group_status_reports_divergence(simulator: t.Any, inventory: str, tmp_path: t.Any) -> None:
     for name in ("node1", "node2", "node3"):
         simulator.nodes[name].groups.add(GROUP)
@@ -131,3 +136,20 @@ def test_group_status_reports_divergence(simulator: t.Any, inventory: str, tmp_p
         "node1": "present", "node2": "absent", "node3": "unknown"}
     assert {entry.method for node in simulator.nodes.values() for entry in node.log} == {"GET"}
     assert not (tmp_path / "records").exists()
+
+
+@pytest.mark.matrix
+@pytest.mark.parametrize("connection_vars, words", [
+    ({"cluster_timeout": "soon"}, "timeout"),
+    ({"cluster_validate_certs": "perhaps"}, "validate_certs"),
+], ids=["timeout", "validate-certs"])
+def test_bad_connection_option_from_inventory_is_refused_before_any_request(
+        simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any, connection_vars: dict[str, str], words: str) -> None:
+    # Refused by the module's argspec on every node (the role's defaults are null; see roles/.../vars/main.yml).
+    simulator = simulated_cluster(node_count=2)
+    inventory = write_inventory(tmp_path, simulator.urls(), group_vars=connection_vars)
+    run = run_playbook("create_group.yml", inventory, tmp_path / "records", extra_vars={"group": GROUP})
+    assert run.rc != 0
+    assert words in run.stdout and "__omit_place_holder__" not in run.stdout, run.describe()
+    assert sum(simulator.requests_per_node().values()) == 0
+    assert holders(simulator) == set()
