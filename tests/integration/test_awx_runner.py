@@ -138,8 +138,9 @@ SLICES = [
 
 @pytest.mark.parametrize("playbook", ["create_group.yml", "delete_group.yml"])
 @pytest.mark.parametrize("slice_launch, expected", SLICES)
-def test_a_slice_of_a_sliced_job_is_refused_before_any_request(awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster,
-                                                                playbook: str, slice_launch: dict[str, Any], expected: str) -> None:
+def test_a_slice_of_a_sliced_job_is_refused_before_any_request(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster,
+        playbook: str, slice_launch: dict[str, Any], expected: str) -> None:
     runner = awx_job(playbook, {"group": GROUP}, **slice_launch)[0]
     assert runner.status == "failed" and runner.rc != 0
     assert expected in runner.stdout.read()

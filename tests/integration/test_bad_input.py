@@ -349,6 +349,8 @@ def test_validate_certs_false_warns_naming_the_node(simulated_cluster: t.Any, mo
     assert "validate_certs is false: the TLS certificate of node %s is not verified" % target.url in warning_texts(result)
     failed, verified = run_module(module, dict(args, validate_certs=True, ca_path=cluster.ca_path))
     assert not failed and "validate_certs" not in warning_texts(verified), verified
+
+
 # ---- runs that do not cover the cluster, mangled -e, hosts that share a node (issue 13) ----
 # Each ends non-zero with one line that says how to do it right, on both paths, before any request: no node is
 # contacted, nothing is recorded, no lock is left behind.
