@@ -17,7 +17,10 @@ from ansible_collections.clusterops.groups.plugins.module_utils._errors import C
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import run_scope_errors as _run_scope_errors
-from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
+    RunRecord, is_default_record_path, new_run_id, record_path as _record_path, validate_run_id,
+)
 
 
 def group_name_error(value: object) -> str:
@@ -115,6 +118,40 @@ def run_record(record_dir: str, run_id: str, keep_damaged: bool = False) -> dict
         raise AnsibleFilterError(error.msg) from error
 
 
+def run_id(requested: object) -> str:
+    """``requested`` checked as a run id, or a new run id when it is empty (the one format, ``_run_record.new_run_id``)."""
+    try:
+        return validate_run_id(_plain(requested)) if requested else new_run_id()
+    except ClusterOpsError as error:
+        raise AnsibleFilterError(error.msg) from error
+
+
+def operation(state: object) -> str:
+    """The operation of a requested state: present -> create, absent -> delete (``_group_state.ACTION_BY_STATE``)."""
+    if state not in ACTION_BY_STATE:
+        raise AnsibleFilterError("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state))
+    return ACTION_BY_STATE[t.cast(str, state)]
+
+
+def record_path(record_dir: object) -> str:
+    """The absolute record directory: ``record_dir``, else env CLUSTEROPS_RECORD_DIR, else ~/.clusterops/records."""
+    return _record_path(_plain(record_dir))
+
+
+def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str) -> dict[str, t.Any]:
+    """Keep the account's run outcome in the run's ``run.json`` through RunRecord, its only writer.
+
+    ``{kept}``: false when the file already held it (the fast path's module wrote it).
+    """
+    try:
+        record = RunRecord(str(record_dir), str(account["run_id"]))
+        return {"kept": record.record_run_outcome(_plain(dict(account["record"]["run"])))}  # type: ignore[arg-type]
+    except ClusterOpsError as error:
+        raise AnsibleFilterError(error.msg) from error
+    except (KeyError, TypeError) as error:
+        raise AnsibleFilterError("keep_run_outcome needs an account with run_id and record.run: %s" % error) from error
+
+
 def transaction_plan(results: t.Mapping[str, t.Any], record: t.Optional[t.Mapping[str, t.Any]] = None,
                      check_mode: bool = False) -> dict[str, str]:
     return _transaction.plan_compensation(results, record, check_mode=bool(check_mode))
@@ -130,10 +167,14 @@ def transaction_account(results: t.Mapping[str, t.Any], operation: str, group: s
 
 
 def transaction_report(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> dict[str, t.Any]:
-    """``{lines, failure}``: the summary to print and the final failure message (empty on success)."""
+    """``{lines, failure}``: the summary to print and the final failure message (empty on success).
+
+    ``record_dir`` is named in the finish command only when it is not the default one.
+    """
+    finish_record_dir = None if is_default_record_path(record_dir) else record_dir
     return {
         "lines": _transaction.account_lines(account),
-        "failure": _transaction.failure_message(account, record_dir),
+        "failure": _transaction.failure_message(account, finish_record_dir),
     }
 
 
@@ -173,6 +214,10 @@ class FilterModule:
             "run_lock": run_lock,
             "run_lock_release": run_lock_release,
             "run_record": run_record,
+            "run_id": run_id,
+            "operation": operation,
+            "record_path": record_path,
+            "keep_run_outcome": keep_run_outcome,
             "transaction_plan": transaction_plan,
             "transaction_account": transaction_account,
             "transaction_report": transaction_report,

@@ -16,9 +16,7 @@ handles it from its result or, lacking one, from the record.
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import math
-import random
 import threading
 import time
 import typing as t
@@ -34,7 +32,9 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
     ACTION_BY_STATE, GroupOutcome, ensure_group,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
-from ansible_collections.clusterops.groups.plugins.module_utils._run_record import NodeRecorder, RunRecord, validate_node_name, validate_run_id
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
+    NodeRecorder, RunRecord, new_run_id, validate_node_name, validate_run_id,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session, url_without_userinfo
 
 try:
@@ -189,11 +189,6 @@ def validate_deadline(deadline_seconds: object) -> float | None:
         raise InvalidInput("deadline must be a number of seconds greater than 0 and at most %s, got %r"
                            % (MAX_DEADLINE_SECONDS, deadline_seconds), option="deadline")
     return float(t.cast(float, deadline_seconds))
-
-
-def new_run_id() -> str:
-    """The role's run id format: UTC time and a random suffix."""
-    return "%s-%06d" % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"), random.randrange(1000000))
 
 
 def _validate_state(state: object) -> str:

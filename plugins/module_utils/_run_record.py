@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import random
 import re
 import tempfile
 import typing as t
@@ -28,6 +29,24 @@ NODE_NAME_MAX_LENGTH = 200
 NODES_DIR = "nodes"
 RUN_FILE = "run.json"
 _SECRET_KEYS = frozenset(("api_token", "invocation", "token"))
+DEFAULT_RECORD_DIR = "~/.clusterops/records"
+RECORD_DIR_ENV = "CLUSTEROPS_RECORD_DIR"
+
+
+def new_run_id() -> str:
+    """The one run id format (both paths): UTC time and a random suffix, e.g. ``20261204T101500Z-000042``."""
+    return "%s-%06d" % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"), random.randrange(1000000))
+
+
+def record_path(record_dir: object = None) -> str:
+    """The absolute record directory: ``record_dir``, else the env var CLUSTEROPS_RECORD_DIR, else DEFAULT_RECORD_DIR."""
+    chosen = str(record_dir or "") or os.environ.get(RECORD_DIR_ENV, "") or DEFAULT_RECORD_DIR
+    return os.path.abspath(os.path.expanduser(chosen))
+
+
+def is_default_record_path(path: object) -> bool:
+    """True when ``path`` is the built-in default (a finish command then needs no record directory option)."""
+    return not path or os.path.abspath(os.path.expanduser(str(path))) == os.path.abspath(os.path.expanduser(DEFAULT_RECORD_DIR))
 
 
 def validate_run_id(run_id: object) -> str:
@@ -88,9 +107,15 @@ class RunRecord:
                                 "failed": bool(outcome.get("failed")), "at": record["updated_at"]})
         self._write_json(self.node_path(node), record)
 
-    def record_run_outcome(self, outcome: dict[str, t.Any]) -> None:
-        data = dict(_without_secrets(outcome), run_id=self.run_id, updated_at=_now())
-        self._write_json(os.path.join(self.run_dir, RUN_FILE), data)
+    def record_run_outcome(self, outcome: dict[str, t.Any]) -> bool:
+        """Keep the run outcome in ``run.json`` (the only writer of that file); False when it already holds it."""
+        path = os.path.join(self.run_dir, RUN_FILE)
+        data = dict(_without_secrets(outcome), run_id=self.run_id)
+        kept = self._read_json(path) if os.path.exists(path) else None
+        if kept is not None and dict(kept, updated_at=None) == dict(data, updated_at=None):
+            return False
+        self._write_json(path, dict(data, updated_at=_now()))
+        return True
 
     def load_node(self, node: str) -> dict[str, t.Any] | None:
         return self._read_json(self.node_path(node))

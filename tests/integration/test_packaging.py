@@ -110,10 +110,13 @@ def test_installs_from_a_requirements_file_as_the_readme_shows(built_tarball: Pa
     shutil.copy2(built_tarball, tmp_path)
     (tmp_path / "requirements.yml").write_text(
         "collections:\n  - name: %s\n    type: file\n" % built_tarball.name, encoding="utf-8")
+    # Only the target path is configured: a copy installed in the user's ~/.ansible must not make this a no-op.
+    collections_dir = tmp_path / "collections"
     result = run_tool([venv_tool("ansible-galaxy"), "collection", "install", "--offline", "-r", "requirements.yml",
-                       "-p", "collections"], tmp_path)
+                       "-p", "collections"], tmp_path, env=isolated_ansible_env(collections_dir))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / "collections" / "ansible_collections" / "clusterops" / "groups" / "MANIFEST.json").is_file()
+    manifest = collections_dir / "ansible_collections" / "clusterops" / "groups" / "MANIFEST.json"
+    assert manifest.is_file(), result.stdout + result.stderr
 
 
 def _module_names() -> list[str]:
