@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """The cluster-wide fast path: the whole all-or-nothing transaction in one process, over a bounded worker pool.
 
 Same per-node semantics as ``clusterops.groups.group`` (``_group_state.ensure_group``, the durable record

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """Connection options shared by every module that talks to a node: argspec, validation, client factory.
 
 Documented once in plugins/doc_fragments/connection.py.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """Our exceptions: the facts of a failure, rendered once into a one-line ``msg`` plus structured fields.
 
 Private module_utils: free to change. Never put a token or URL userinfo into a message or a field.

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """What the group and group_info modules run, internal to this collection: validate every input first, then talk
 to the node through the group layer (``_group_state.py``), then say what happened in one line."""
 from __future__ import annotations

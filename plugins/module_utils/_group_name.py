@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """The one group-name rule, shared by the modules, the role, the AWX survey and the bad-input catalogue."""
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """Group semantics on one node, internal to this collection: the group API over the transport (paths, body, the
 read and write loops), deciding what to write, and resolving an ambiguous write with a GET.
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """The one error boundary every module of this collection runs in.
 
 Argument spec -> the missing-library check -> the task -> our exceptions rendered once into fail_json.

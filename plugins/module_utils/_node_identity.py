@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """Which node an API URL names: two inventory hosts with the same node must never be two nodes of a run.
 
 Private module_utils: the role reaches it through the ``duplicate_nodes_error`` filter, the fast path

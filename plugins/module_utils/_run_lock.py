@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """One run per group and record directory at a time on one controller: the run lock.
 
 ``<record_dir>/.lock-<group>`` holds ``{pid, started, host, run_id, group, acquired_at}`` of the

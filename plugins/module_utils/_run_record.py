@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """The durable run record: one JSON file per node, written atomically *before* that node's first write.
 
 Layout: ``<record_dir>/<run_id>/nodes/<node>.json`` and ``<record_dir>/<run_id>/run.json``.

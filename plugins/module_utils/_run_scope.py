@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """Does this run cover the whole cluster? The refusals that come before any request (docs/transaction.md).
 
 All or nothing holds only over the nodes a run sees. A ``--limit`` (AWX: Limit), a ``hosts`` pattern narrower

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """The all-or-nothing policy: which nodes to put back, to what state, and the per-node account.
 
 Pure functions over per-node results as ``clusterops.groups.group`` returns them (or ``None`` for a

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
 """HTTP to one node, internal to this collection: one requests Session, timeouts, backoff, classification,
 same-path redirects, bounded bodies. It knows REST conventions, not what the API is about: paths and bodies come
 from the caller (the group layer, ``_group_state.py``), which also owns the retry loops.

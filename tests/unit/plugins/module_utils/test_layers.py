@@ -22,7 +22,10 @@ ALLOWED = {
     "_run_lock": {"_errors"},
     "_module_boundary": {"_errors", "_transport"},
     "_group_module": {"_connection_options", "_errors", "_group_name", "_group_state", "_run_record", "_transport"},
+    "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
+                             "_run_lock", "_run_record", "_transaction", "_transport"},
 }
+INTERNAL_HEADER = "# Internal to this collection: not a public API"
 # words of the group API that must stay out of the transport
 GROUP_WORDS = ("groupId", "/v1/group", "api_token", "group_path")
 
@@ -49,3 +52,19 @@ def test_the_transport_knows_no_group_words() -> None:
     with open(os.path.join(MODULE_UTILS, "_transport.py"), encoding="utf-8") as handle:
         text = handle.read()
     assert [word for word in GROUP_WORDS if word in text] == []
+
+
+def _module_utils_files() -> list[str]:
+    return sorted(name[:-3] for name in os.listdir(MODULE_UTILS) if name.startswith("_") and name.endswith(".py")
+                  and name != "__init__.py")
+
+
+def test_every_module_utils_file_is_placed_in_a_layer() -> None:
+    assert sorted(set(_module_utils_files()) - set(ALLOWED)) == []
+
+
+@pytest.mark.parametrize("name", _module_utils_files())
+def test_every_module_utils_file_says_it_is_internal(name: str) -> None:
+    with open(os.path.join(MODULE_UTILS, name + ".py"), encoding="utf-8") as handle:
+        head = handle.read().splitlines()[:6]
+    assert any(line.startswith(INTERNAL_HEADER) for line in head), head
