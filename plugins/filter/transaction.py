@@ -17,7 +17,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._errors import C
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import run_scope_errors as _run_scope_errors
-from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE, validate_state
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     RunRecord, is_default_record_path, new_run_id, record_path as _record_path, validate_run_id,
 )
@@ -128,9 +128,10 @@ def run_id(requested: object) -> str:
 
 def operation(state: object) -> str:
     """The operation of a requested state: present -> create, absent -> delete (``_group_state.ACTION_BY_STATE``)."""
-    if state not in ACTION_BY_STATE:
-        raise AnsibleFilterError("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state))
-    return ACTION_BY_STATE[t.cast(str, state)]
+    try:
+        return ACTION_BY_STATE[validate_state(state)]
+    except ClusterOpsError as error:
+        raise AnsibleFilterError(error.msg) from error
 
 
 def record_path(record_dir: object) -> str:

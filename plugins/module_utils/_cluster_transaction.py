@@ -30,7 +30,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._connection_opti
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
-    ACTION_BY_STATE, GroupOutcome, ensure_group,
+    ACTION_BY_STATE, GroupOutcome, ensure_group, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
@@ -89,7 +89,7 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     when another run of the group holds the lock of ``record_dir`` for longer than ``lock_wait_seconds``.
     """
     name = validate_group_name(group)
-    state = _validate_state(state)
+    state = validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
     settings = _settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep)
@@ -190,12 +190,6 @@ def validate_deadline(deadline_seconds: object) -> float | None:
         raise InvalidInput("deadline must be a number of seconds greater than 0 and at most %s, got %r"
                            % (MAX_DEADLINE_SECONDS, deadline_seconds), option="deadline")
     return float(t.cast(float, deadline_seconds))
-
-
-def _validate_state(state: object) -> str:
-    if state not in ACTION_BY_STATE:
-        raise InvalidInput("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state), option="state")
-    return t.cast(str, state)
 
 
 def _settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,

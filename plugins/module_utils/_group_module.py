@@ -9,10 +9,10 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import build_client, insecure_tls_warning
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
-    ACTION_BY_STATE, GroupOutcome, ensure_group, read_group_reply,
+    GroupOutcome, ensure_group, read_group_reply, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import NodeRecorder, RunRecord, validate_node_name
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
@@ -39,7 +39,7 @@ def run_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
         client = build_client(params, sleep=sleep)
         record = RunRecord(params["record_dir"], params["run_id"]) if params.get("record_dir") else None
         node = validate_node_name(params.get("node") or client.node_url.split("://", 1)[1])
-        state = _validate_state(params.get("state", "present"))
+        state = validate_state(params.get("state", "present"))
     except ClusterOpsError as error:
         raise error.add_facts(**base)
     recorder = NodeRecorder(record, node, client.node_url, name, state)
@@ -63,12 +63,6 @@ def run_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
 
 def _tls_warnings(client: NodeClient) -> list[str]:
     return [] if client.validate_certs else [insecure_tls_warning([client.node_url])]
-
-
-def _validate_state(state: object) -> str:
-    if state not in ACTION_BY_STATE:
-        raise InvalidInput("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state), option="state")
-    return t.cast(str, state)
 
 
 def run_group_info_task(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:

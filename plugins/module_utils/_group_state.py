@@ -20,13 +20,20 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import (
-    ClusterOpsError, NodeRequestFailed, NodeUnavailable, StateUnknown, one_line,
+    ClusterOpsError, InvalidInput, NodeRequestFailed, NodeUnavailable, StateUnknown, one_line,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import AMBIGUOUS, DECIDE, HARD, OK, NodeClient, Reply
 
 GROUP_COLLECTION_PATH = "/v1/group/"
 ACTION_BY_STATE = {"present": "create", "absent": "delete"}
 METHOD_BY_ACTION = {"create": "POST", "delete": "DELETE"}
+
+
+def validate_state(state: object) -> str:
+    """The requested state, present or absent; anything else is refused before any request."""
+    if state not in ACTION_BY_STATE:
+        raise InvalidInput("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state), option="state")
+    return t.cast(str, state)
 
 
 @dataclass

@@ -41,13 +41,16 @@ def new_run_id() -> str:
 
 def record_path(record_dir: object = None) -> str:
     """The absolute record directory: ``record_dir``, else the env var CLUSTEROPS_RECORD_DIR, else DEFAULT_RECORD_DIR."""
-    chosen = str(record_dir or "") or os.environ.get(RECORD_DIR_ENV, "") or DEFAULT_RECORD_DIR
-    return os.path.abspath(os.path.expanduser(chosen))
+    return _absolute(str(record_dir or "") or os.environ.get(RECORD_DIR_ENV, "") or DEFAULT_RECORD_DIR)
 
 
 def is_default_record_path(path: object) -> bool:
     """True when ``path`` is the built-in default (a finish command then needs no record directory option)."""
-    return not path or os.path.abspath(os.path.expanduser(str(path))) == os.path.abspath(os.path.expanduser(DEFAULT_RECORD_DIR))
+    return not path or _absolute(str(path)) == _absolute(DEFAULT_RECORD_DIR)
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def validate_run_id(run_id: object) -> str:
