@@ -15,8 +15,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
-from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
-from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import run_scope_errors as _run_scope_errors
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message, node_targets as _node_targets
+from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import (
+    choose_path, coverage, run_scope_errors as _run_scope_errors,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE, validate_state
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     RunRecord, is_default_record_path, new_run_id, record_path as _record_path, validate_run_id,
@@ -53,12 +55,7 @@ def host_results(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any], variab
 
 def node_targets(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, str]]:
     """``[{name, api_url}]``: each host's node URL as the role takes it (group_transaction_api_url, cluster_api_url)."""
-    targets = []
-    for host in hosts:
-        host_variables = hostvars.get(host) or {}
-        api_url = host_variables.get("group_transaction_api_url") or host_variables.get("cluster_api_url") or "http://%s" % host
-        targets.append({"name": str(host), "api_url": str(api_url)})
-    return targets
+    return _node_targets(hosts, hostvars)
 
 
 def duplicate_nodes_error(targets: t.Iterable[t.Mapping[str, str]]) -> str:
@@ -202,12 +199,34 @@ def status_account(results: t.Mapping[str, t.Any], group: str,
     return _transaction.status_account(group, results, run_coverage)
 
 
+def status_coverage(account: t.Mapping[str, t.Any], run_coverage: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The status account with the hosts a run left out (``_transaction.with_status_coverage``)."""
+    return _transaction.with_status_coverage(t.cast(t.Mapping[str, t.Any], _plain(dict(account))),
+                                             t.cast(t.Mapping[str, t.Any], _plain(dict(run_coverage))))
+
+
+def transaction_path(setting: object, node_count: int, auto_above: object) -> str:
+    """``cluster_wide`` or ``per_host``: which path a run takes (``_run_scope.choose_path``)."""
+    try:
+        return choose_path(_plain(setting), int(node_count), _plain(auto_above))
+    except ValueError as error:
+        raise AnsibleFilterError(str(error)) from error
+
+
+def run_coverage(members: t.Iterable[str], play_hosts: t.Iterable[str]) -> dict[str, list[str]]:
+    """``{members, covered, missing}``: the cluster's hosts, those this play runs on, those it leaves out."""
+    return coverage(list(members), list(play_hosts))
+
+
 class FilterModule:
     """The transaction policy as filters (clusterops.groups.<name>)."""
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
         return {
             "group_name_error": group_name_error,
+            "transaction_path": transaction_path,
+            "run_coverage": run_coverage,
+            "status_coverage": status_coverage,
             "host_results": host_results,
             "node_targets": node_targets,
             "duplicate_nodes_error": duplicate_nodes_error,

@@ -17,6 +17,7 @@ handles it from its result or, lacking one, from the record.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import math
 import threading
 import time
@@ -59,6 +60,11 @@ NOT_FINISHED_MSG = "node %s did not finish before the deadline (%ss): its state 
 CONNECTION_OPTIONS_WITHOUT_URL = tuple(name for name in CONNECTION_OPTION_NAMES if name != "api_url")
 
 NodeResult = t.Optional[t.Dict[str, t.Any]]
+NodeDone = t.Callable[[str, str, t.Dict[str, t.Any]], None]
+# (settings, session pool, node, its target state, the phase deadline) -> the node's compact result
+NodeTask = t.Callable[..., t.Dict[str, t.Any]]
+APPLY_PHASE = "apply"
+PUT_BACK_PHASE = "put back"
 
 
 @dataclass
@@ -76,12 +82,15 @@ class Settings:
     deadline_seconds: float | None
     record: RunRecord | None
     sleep: t.Callable[[float], None] | None
+    # called from the worker threads as each node finishes a phase: (phase, node, compact result)
+    on_node_done: NodeDone | None = None
 
 
 def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state: str, options: dict[str, t.Any],
                             check_mode: bool = False, workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
                             record_dir: str | None = None, run_id: str | None = None,
-                            sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0) -> dict[str, t.Any]:
+                            sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0,
+                            on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
     """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
 
     The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
@@ -92,7 +101,7 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     state = validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
-    settings = _settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep)
+    settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
     lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
     try:
@@ -104,12 +113,13 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
 def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: str, run_id: str, check_mode: bool,
               record_dir: str | None) -> dict[str, t.Any]:
     operation = ACTION_BY_STATE[state]
-    apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True)
+    apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True,
+                               phase=APPLY_PHASE)
     record = settings.record.load() if settings.record is not None else None
     plan = _transaction.plan_compensation(apply_results, record, check_mode=check_mode)
     urls = {target.name: target.api_url for target in targets}
     compensation = [(NodeTarget(node, urls[node]), target_state) for node, target_state in plan.items()]
-    compensation_results = _run_phase(settings, compensation, name, False, recorded=True)
+    compensation_results = _run_phase(settings, compensation, name, False, recorded=True, phase=PUT_BACK_PHASE)
     account = _transaction.build_account(operation, name, run_id, apply_results, plan, compensation_results, record, check_mode)
     if settings.record is not None and not check_mode:
         settings.record.record_run_outcome(account["record"]["run"])
@@ -120,7 +130,8 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
 
 def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str, t.Any], workers: int = DEFAULT_WORKERS,
                                deadline_seconds: float | None = None, record_dir: str | None = None,
-                               sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+                               sleep: t.Callable[[float], None] | None = None,
+                               on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
     """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
 
     ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
@@ -136,11 +147,11 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
     group = _transaction.record_group(record)
     results: dict[str, NodeResult] = {}
     if targets:
-        settings = _settings(options, targets, workers, deadline_seconds, None, str(record["run_id"]), sleep)
+        settings = phase_settings(options, targets, workers, deadline_seconds, None, str(record["run_id"]), sleep, on_node_done)
         group = validate_group_name(group)
         calls = [(target, plan[target.name]["state"]) for target in targets]
         # never recorded again: the record must keep the state from before the original run
-        results = _run_phase(settings, calls, group, False, recorded=False)
+        results = _run_phase(settings, calls, group, False, recorded=False, phase=PUT_BACK_PHASE)
     account = _transaction.finish_account(record, results)
     if record_dir:
         RunRecord(record_dir, validate_run_id(str(record["run_id"]))).record_run_outcome(account["record"]["run"])
@@ -192,30 +203,41 @@ def validate_deadline(deadline_seconds: object) -> float | None:
     return float(t.cast(float, deadline_seconds))
 
 
-def _settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
-              record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None) -> Settings:
+def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
+              record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None,
+              on_node_done: NodeDone | None = None) -> Settings:
     connection = validate_connection_options(dict(options, api_url=targets[0].api_url))
     del connection["api_url"]
     record = RunRecord(record_dir, run_id) if record_dir else None
-    return Settings(connection, validate_workers(workers), validate_deadline(deadline_seconds), record, sleep)
+    return Settings(connection, validate_workers(workers), validate_deadline(deadline_seconds), record, sleep, on_node_done)
 
 
 # ---- the worker pool ----
 
 def _run_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], group: str, check_mode: bool,
-               recorded: bool) -> dict[str, NodeResult]:
+               recorded: bool, phase: str = APPLY_PHASE) -> dict[str, NodeResult]:
     """``ensure_group`` on every (node, state) in parallel; ``{node: compact result}`` in the order of ``calls``."""
+    node_task = functools.partial(_ensure_on_node, group=group, check_mode=check_mode, recorded=recorded)
+    return run_node_phase(settings, calls, node_task, phase)
+
+
+def run_node_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], node_task: NodeTask,
+                   phase: str) -> dict[str, NodeResult]:
+    """``node_task(settings, pool, target, state, deadline)`` for every call, at most ``settings.workers`` at once."""
     if not calls:
         return {}
     deadline = None if settings.deadline_seconds is None else time.monotonic() + settings.deadline_seconds
-    pool = _SessionPool(settings.connection, min(settings.workers, len(calls)), len(calls))
+    pool = SessionPool(settings.connection, min(settings.workers, len(calls)), len(calls))
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(settings.workers, len(calls)),
                                                      thread_name_prefix="clusterops-node")
     try:
         futures = {
-            executor.submit(_guarded, settings, pool, target, group, state, check_mode, recorded, deadline): target.name
+            executor.submit(_guarded, node_task, settings, pool, target, state, deadline): target.name
             for target, state in calls
         }
+        if settings.on_node_done is not None:
+            for future, node in futures.items():
+                future.add_done_callback(_reporter(settings.on_node_done, phase, node))
         wait_seconds = None if deadline is None else settings.deadline_seconds + DEADLINE_GRACE_SECONDS
         done, _not_done = concurrent.futures.wait(futures, timeout=wait_seconds)
         finished = {futures[future]: future.result() for future in done}
@@ -226,13 +248,20 @@ def _run_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], group: s
     return {target.name: finished.get(target.name, _not_finished(target, settings.deadline_seconds)) for target, _state in calls}
 
 
+def _reporter(on_node_done: NodeDone, phase: str, node: str) -> t.Callable[[concurrent.futures.Future], None]:
+    def report(future: concurrent.futures.Future) -> None:
+        if not future.cancelled():
+            on_node_done(phase, node, future.result())
+    return report
+
+
 def _not_finished(target: NodeTarget, deadline_seconds: float | None) -> dict[str, t.Any]:
     # no module answer: the policy falls back to the record (written before any write)
     return {"failed": True, "unreachable": True, "msg": NOT_FINISHED_MSG % (target.name, deadline_seconds)}
 
 
-def _ensure_on_node(settings: Settings, pool: _SessionPool, target: NodeTarget, group: str, state: str, check_mode: bool,
-                    recorded: bool, deadline: float | None) -> dict[str, t.Any]:
+def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, state: str, deadline: float | None, *,
+                    group: str, check_mode: bool, recorded: bool) -> dict[str, t.Any]:
     """One node, as ``clusterops.groups.group`` does it (record before the write), as a compact result."""
     base = dict(GroupOutcome().to_result(), group=group, state=state)
     if deadline is not None and time.monotonic() >= deadline:
@@ -255,10 +284,10 @@ def _ensure_on_node(settings: Settings, pool: _SessionPool, target: NodeTarget, 
     return _compact(result)
 
 
-def _guarded(settings: Settings, pool: _SessionPool, target: NodeTarget, *args: t.Any) -> dict[str, t.Any]:
+def _guarded(node_task: NodeTask, settings: Settings, pool: SessionPool, target: NodeTarget, *args: t.Any) -> dict[str, t.Any]:
     """A bug must not end the run before compensation: an unexpected error makes the node's answer unknown."""
     try:
-        return _ensure_on_node(settings, pool, target, *args)
+        return node_task(settings, pool, target, *args)
     except Exception as error:  # pylint: disable=broad-exception-caught
         # no module answer: the policy falls back to the record, as for a node that never answered
         return {"failed": True, "unreachable": True, "msg": "node %s: unexpected %s: %s" % (target.name, type(error).__name__, error)}
@@ -268,7 +297,7 @@ def _compact(result: dict[str, t.Any]) -> dict[str, t.Any]:
     return {key: result[key] for key in COMPACT_RESULT_FIELDS if key in result}
 
 
-class _SessionPool:
+class SessionPool:
     """One requests Session per worker thread (a Session is not safe to share), all closed at the end."""
 
     def __init__(self, connection: dict[str, t.Any], workers: int, node_count: int) -> None:
@@ -301,15 +330,18 @@ class _SessionPool:
 
 # ---- what the module runs ----
 
-def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool,
-                           sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
+                           on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
     """The clusterops.groups.cluster_group module: ``{changed, failed, msg, result, diff}``; InvalidInput on bad input."""
+    if params.get("hosts") is not None:
+        raise InvalidInput("hosts is resolved on the controller by the cluster_group action plugin; a module run on its "
+                           "own needs nodes", option="hosts")
     options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
     outcome = run_cluster_transaction(
         params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
         workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"], deadline_seconds=params.get("deadline"),
         record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep,
-        lock_wait_seconds=params.get("lock_wait") or 0.0)
+        lock_wait_seconds=params.get("lock_wait") or 0.0, on_node_done=on_node_done)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     insecure = [] if params.get("validate_certs") is not False else [

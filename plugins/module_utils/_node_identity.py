@@ -47,3 +47,14 @@ def duplicate_nodes_message(urls: t.Mapping[str, str]) -> str:
     shared = "; ".join("%s all name %s" % (", ".join(names), normalise_node_url(str(urls[names[0]]))) for names in duplicates)
     return ("inventory hosts share a node API URL (%s): each node must appear once, or its account and rollback would be "
             "wrong; give each host its own cluster_api_url or remove the extra hosts" % shared)
+
+
+def node_targets(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, str]]:
+    """``[{name, api_url}]``: each inventory host's node URL as the role takes it: its ``group_transaction_api_url``,
+    else its ``cluster_api_url``, else ``http://<host>``."""
+    targets = []
+    for host in hosts:
+        host_variables = hostvars.get(host) or {}
+        api_url = host_variables.get("group_transaction_api_url") or host_variables.get("cluster_api_url") or "http://%s" % host
+        targets.append({"name": str(host), "api_url": str(api_url)})
+    return targets

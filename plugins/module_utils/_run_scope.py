@@ -111,3 +111,30 @@ def run_scope_errors(scope: t.Mapping[str, t.Any], expected_count: object = None
         if covered["members"]:
             errors.append(partial_error(operation, cluster, covered, scope.get("limit"), allow_partial))
     return [error for error in errors if error]
+
+
+PATH_CLUSTER_WIDE = "cluster_wide"
+PATH_PER_HOST = "per_host"
+FAST_PATH_AUTO = "auto"
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def choose_path(setting: object, node_count: int, auto_above: object) -> str:
+    """``cluster_wide`` or ``per_host`` for ``group_transaction_fast_path`` (true, false or auto).
+
+    auto takes the cluster-wide path when the run covers more than ``auto_above`` nodes: the per-host path costs
+    Ansible tasks per node, which at hundreds of nodes is minutes where the cluster-wide path takes seconds.
+    Raises ValueError, naming the variable, for any other setting.
+    """
+    word = str(setting).strip().lower() if not isinstance(setting, bool) else ("true" if setting else "false")
+    threshold = _count(auto_above)
+    if threshold is None or threshold < 0:
+        raise ValueError("group_transaction_fast_path_auto_above must be a whole number of nodes >= 0, got %r" % (auto_above,))
+    if word in TRUE_WORDS:
+        return PATH_CLUSTER_WIDE
+    if word in FALSE_WORDS:
+        return PATH_PER_HOST
+    if word == FAST_PATH_AUTO:
+        return PATH_CLUSTER_WIDE if node_count > threshold else PATH_PER_HOST
+    raise ValueError("group_transaction_fast_path must be true, false or auto, got %r" % (setting,))

@@ -344,11 +344,18 @@ def status_account(group: str, results: t.Mapping[str, Result],
         outcome = STATE_UNKNOWN
     else:
         outcome = states.pop()
-    account = {"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes}
+    return with_status_coverage({"operation": OPERATION_STATUS, "group": group, "outcome": outcome, "nodes": nodes},
+                                run_coverage)
+
+
+def with_status_coverage(account: t.Mapping[str, t.Any], run_coverage: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
+    """The status account, with ``partial: {read, cluster, not_read}`` when the run left cluster hosts out."""
     missing = list((run_coverage or {}).get("missing") or [])
-    if missing:
-        account["partial"] = {"read": len(nodes), "cluster": len((run_coverage or {}).get("members") or []), "not_read": missing}
-    return account
+    if not missing:
+        return dict(account)
+    partial = {"read": len(account.get("nodes") or {}), "cluster": len((run_coverage or {}).get("members") or []),
+               "not_read": missing}
+    return dict(account, partial=partial)
 
 
 def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:

@@ -26,13 +26,22 @@ extends_documentation_fragment:
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
+  hosts:
+    description:
+      - Every node of the cluster as inventory host names; the node list is built on the controller from each host's
+        C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
+      - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
+        the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
+      - Exactly one of O(hosts) and O(nodes) is required.
+    type: list
+    elements: str
+    version_added: 0.1.0
   nodes:
     description:
       - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
-      - Names must be unique. Usually built from the play's hosts and their C(cluster_api_url).
+      - Names must be unique. Exactly one of O(hosts) and O(nodes) is required.
     type: list
     elements: dict
-    required: true
     suboptions:
       name:
         description: Node name, for example the inventory host name.
@@ -88,7 +97,17 @@ options:
       - Inside the C(clusterops.groups.group_transaction) role the role already holds the lock; the module re-enters it.
     type: float
     default: 0
+  progress_interval:
+    description:
+      - On a long run, a line with the number of nodes done and failed per phase is printed every this many seconds
+        (also in AWX job output). V(0) prints none.
+    type: float
+    default: 5
+    version_added: 0.1.0
 attributes:
+  action:
+    support: full
+    description: Runs on the controller as an action plugin; no module is sent to any host.
   check_mode:
     support: full
     description: Sends only GET requests and reports per node what it would do.
@@ -101,7 +120,8 @@ attributes:
     membership:
       - clusterops.groups.cluster
 notes:
-  - Run it once (C(run_once) or a play on C(localhost)) with C(ansible_python_interpreter={{ ansible_playbook_python }}).
+  - Runs once per task host on the controller (C(requests) must be importable by ansible-playbook's Python); run it
+    once (C(run_once) or a play on C(localhost)).
   - Idempotent. A second identical run reports RV(changed=false).
   - The connection options apply to every node.
 seealso:
@@ -110,7 +130,14 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create group analytics on every node of the play in one task
+- name: Create group analytics on every node of the play in one task, node URLs from the inventory
+  clusterops.groups.cluster_group:
+    name: analytics
+    state: present
+    hosts: "{{ ansible_play_hosts_all }}"
+  run_once: true
+
+- name: Create group analytics on every node of the play in one task, with an explicit node list
   clusterops.groups.cluster_group:
     name: analytics
     state: present
@@ -211,11 +238,16 @@ from ..module_utils._connection_options import connection_argument_spec
 from ..module_utils._module_boundary import run_module
 
 
+ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
+
+
 def argument_spec() -> dict:
     spec = connection_argument_spec()
     spec.update(
         api_url={"type": "str"},
-        nodes={"type": "list", "elements": "dict", "required": True,
+        hosts={"type": "list", "elements": "str"},
+        progress_interval={"type": "float", "default": 5.0},
+        nodes={"type": "list", "elements": "dict",
                "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
         name={"type": "raw", "required": True, "aliases": ["group"]},
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
@@ -229,7 +261,8 @@ def argument_spec() -> dict:
 
 
 def main() -> None:
-    run_module(argument_spec(), lambda module: run_cluster_group_task(module.params, check_mode=module.check_mode))
+    run_module(argument_spec(), lambda module: run_cluster_group_task(module.params, check_mode=module.check_mode),
+               **ARGUMENT_RULES)
 
 
 if __name__ == "__main__":

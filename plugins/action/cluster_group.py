@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""clusterops.groups.cluster_group on the controller: see plugins/plugin_utils/_cluster_action.py for why."""
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import run_cluster_group_task
+from ansible_collections.clusterops.groups.plugins.modules.cluster_group import ARGUMENT_RULES, argument_spec
+from ansible_collections.clusterops.groups.plugins.plugin_utils._cluster_action import ClusterAction, NodeProgress
+
+
+class ActionModule(ClusterAction):
+    argument_rules = ARGUMENT_RULES
+
+    def argument_spec(self) -> dict[str, t.Any]:
+        return argument_spec()
+
+    def progress_label(self, params: dict[str, t.Any]) -> str:
+        return "%s of group '%s'" % ("delete" if params.get("state") == "absent" else "create", params.get("name"))
+
+    def execute(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
+        return run_cluster_group_task(params, check_mode=check_mode, on_node_done=progress.node_done)

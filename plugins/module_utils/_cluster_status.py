@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
+"""The cluster-wide read: the group's state on every node (GETs only), over the fast path's bounded worker pool.
+
+The same conclusive read as ``clusterops.groups.group_info`` (``_group_state.read_group_reply``) and the same account
+as the role's status path (``_transaction.status_account``): only the orchestration differs.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import typing as t
+
+from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import (
+    CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, NOT_FINISHED_MSG, NodeDone, NodeTarget, SessionPool, Settings, phase_settings, run_node_phase,
+    validate_nodes,
+)
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings, insecure_tls_warning
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import read_group_reply
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, url_without_userinfo
+
+READ_PHASE = "read"
+
+
+def read_cluster_status(nodes: list[dict[str, t.Any]], group: object, options: dict[str, t.Any],
+                        workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
+                        sleep: t.Callable[[float], None] | None = None, on_node_done: NodeDone | None = None,
+                        run_coverage: t.Mapping[str, t.Any] | None = None) -> dict[str, t.Any]:
+    """The status account (outcome present, absent, divergent or unknown) plus ``changed``, ``failed`` and ``msg``.
+
+    Raises InvalidInput, before any request, on bad input. Never writes.
+    """
+    name = validate_group_name(group)
+    targets = validate_nodes(nodes)
+    settings = phase_settings(options, targets, workers, deadline_seconds, None, "", sleep, on_node_done)
+    node_task = functools.partial(_read_on_node, group=name)
+    results = run_node_phase(settings, [(target, "") for target in targets], node_task, READ_PHASE)
+    account = _transaction.status_account(name, results, run_coverage)
+    failure = _transaction.failure_message(account, None)
+    return dict(account, changed=False, failed=bool(failure),
+                msg=failure or "\n".join(_transaction.account_lines(account)[-1:]))
+
+
+def _read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _state: str, deadline: float | None, *,
+                  group: str) -> dict[str, t.Any]:
+    if deadline is not None and time.monotonic() >= deadline:
+        return {"failed": True, "exists": None, "msg": NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)}
+    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
+                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    try:
+        reply = read_group_reply(client, group)
+    except ClusterOpsError as error:
+        return {"failed": True, "exists": None, "msg": error.to_result().get("msg", str(error))}
+    return {"exists": reply.status != 404, "requests": client.request_count}
+
+
+def run_cluster_group_info_task(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None,
+                                on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
+    """The clusterops.groups.cluster_group_info module: ``{changed, failed, msg, result}``; InvalidInput on bad input."""
+    if params.get("hosts") is not None:
+        raise InvalidInput("hosts is resolved on the controller by the cluster_group_info action plugin; a module run on "
+                           "its own needs nodes", option="hosts")
+    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    outcome = read_cluster_status(
+        params.get("nodes"), params.get("name"), options,
+        workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
+        deadline_seconds=params.get("deadline"), sleep=sleep, on_node_done=on_node_done)
+    account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
+    insecure = [] if params.get("validate_certs") is not False else [
+        insecure_tls_warning([url_without_userinfo(str(node.get("api_url"))) for node in params.get("nodes") or []])]
+    return {"warnings": insecure, "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], "result": account}

@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_group_info
+short_description: Read the state of a group on every node of a cluster in one task
+version_added: 0.1.0
+description:
+  - The cluster-wide read of C(clusterops.groups.group_status). Runs once on the controller and reads the group on
+    every node (C(GET) only, with the retry policy of M(clusterops.groups.group_info)) over a bounded pool of workers
+    with pooled HTTP connections.
+  - Fails when the cluster is divergent (the group on some nodes only) or a node could not be read.
+author:
+  - clusterops maintainers (@clusterops)
+extends_documentation_fragment:
+  - clusterops.groups.connection
+  - clusterops.groups.group_name
+options:
+  hosts:
+    description:
+      - Every node of the cluster as inventory host names; the node list is built on the controller from each host's
+        C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
+      - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
+        the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
+      - Exactly one of O(hosts) and O(nodes) is required.
+    type: list
+    elements: str
+    version_added: 0.1.0
+  nodes:
+    description:
+      - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
+      - Names must be unique. Exactly one of O(hosts) and O(nodes) is required.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Node name, for example the inventory host name.
+        type: str
+        required: true
+      api_url:
+        description: Base URL of the node's API, with scheme (same rules as O(api_url) of M(clusterops.groups.group)).
+        type: str
+        required: true
+  api_url:
+    description:
+      - Ignored; every node's URL comes from O(hosts) or O(nodes).
+      - Accepted so that C(module_defaults) for C(group/clusterops.groups.cluster) do not break this module.
+    type: str
+    required: false
+  workers:
+    description:
+      - Number of nodes handled at the same time (threads, each with its own HTTP connection pool), from 1 to 256.
+    type: int
+    default: 20
+  deadline:
+    description:
+      - Time budget in seconds for the read.
+      - No request starts after it; request timeouts and backoff waits are cut to the time left. A node not read by
+        then counts as V(unknown).
+      - Unset, each phase ends when every node has answered or used up its retries.
+    type: float
+  progress_interval:
+    description:
+      - On a long run, a line with the number of nodes done and failed per phase is printed every this many seconds
+        (also in AWX job output). V(0) prints none.
+    type: float
+    default: 5
+    version_added: 0.1.0
+attributes:
+  action:
+    support: full
+    description: Runs on the controller as an action plugin; no module is sent to any host.
+  check_mode:
+    support: full
+    description: Only reads, so it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Reads only, there is nothing to diff.
+  action_group:
+    support: full
+    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
+    membership:
+      - clusterops.groups.cluster
+notes:
+  - Runs on the controller (C(requests) must be importable by ansible-playbook's Python); run it once (C(run_once) or
+    a play on C(localhost)). The connection options apply to every node.
+seealso:
+  - module: clusterops.groups.group_info
+  - module: clusterops.groups.cluster_group
+"""
+
+EXAMPLES = r"""
+- name: Read group analytics on every node of the play in one task
+  clusterops.groups.cluster_group_info:
+    name: analytics
+    hosts: "{{ ansible_play_hosts_all }}"
+  run_once: true
+  register: clusterops_status
+
+- name: Say whether the group is on every node
+  ansible.builtin.debug:
+    msg: "{{ clusterops_status.result.outcome }}"
+  run_once: true
+"""
+
+RETURN = r"""
+changed:
+  description: Always V(false).
+  returned: always
+  type: bool
+msg:
+  description: One line with the outcome; on failure a headline and one line per node.
+  returned: always
+  type: str
+  sample: "status of group 'analytics': present on every node"
+result:
+  description: The status account, the artifact C(clusterops.groups.group_status) publishes as C(clusterops_groups_result).
+  returned: success and when the cluster is divergent or a node could not be read
+  type: dict
+  contains:
+    operation:
+      description: V(status).
+      type: str
+      sample: status
+    group:
+      description: The group id.
+      type: str
+      sample: analytics
+    outcome:
+      description: V(present), V(absent) (on every node), V(divergent) or V(unknown) (a node could not be read).
+      type: str
+      sample: present
+    nodes:
+      description: "Per node: C(state) (V(present), V(absent) or V(unknown)) and C(error) when it could not be read."
+      type: dict
+      sample: {"node1": {"state": "present"}}
+error_kind:
+  description: On invalid input, V(invalid_input) (nothing was sent).
+  returned: failure
+  type: str
+  sample: invalid_input
+"""
+
+from ..module_utils._cluster_status import run_cluster_group_info_task
+from ..module_utils._cluster_transaction import DEFAULT_WORKERS
+from ..module_utils._connection_options import connection_argument_spec
+from ..module_utils._module_boundary import run_module
+
+ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
+
+
+def argument_spec() -> dict:
+    spec = connection_argument_spec()
+    spec.update(
+        api_url={"type": "str"},
+        hosts={"type": "list", "elements": "str"},
+        nodes={"type": "list", "elements": "dict",
+               "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
+        name={"type": "raw", "required": True, "aliases": ["group"]},
+        workers={"type": "int", "default": DEFAULT_WORKERS},
+        deadline={"type": "float"},
+        progress_interval={"type": "float", "default": 5.0},
+    )
+    return spec
+
+
+def main() -> None:
+    run_module(argument_spec(), lambda module: run_cluster_group_info_task(module.params), **ARGUMENT_RULES)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
+"""The controller side of the cluster-wide modules (cluster_group, cluster_group_info): one action, every node.
+
+Why an action plugin: it runs in the controller, so the node list is built in Python from the play's inventory
+(``hosts``: each host's ``cluster_api_url``, no Jinja loop over hostvars, no per-host task), the engine runs in this
+process (no module subprocess holding a JSON copy of every node) and a long run prints live progress.
+The argument spec, the engine and the error boundary are the modules' own; only the entry point differs.
+"""
+from __future__ import annotations
+
+import threading
+import typing as t
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import CONNECTION_OPTION_NAMES
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import node_targets
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS
+
+display = Display()
+
+# With `hosts`, a connection option the task leaves unset comes from the first host's inventory variable
+# cluster_<option> (the inventory convention of the role and the playbooks).
+INVENTORY_OPTION_PREFIX = "cluster_"
+DEFAULT_PROGRESS_INTERVAL = 5.0
+
+
+class NodeProgress:
+    """Counts nodes done per phase (from the worker threads) and prints a line every ``interval`` seconds."""
+
+    def __init__(self, label: str, node_count: int, interval: float) -> None:
+        self.label, self.node_count, self.interval = label, node_count, interval
+        self.counts: dict[str, list[int]] = {}  # phase -> [done, failed], in phase order
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, name="clusterops-progress", daemon=True)
+
+    def __enter__(self) -> "NodeProgress":
+        if self.interval > 0:
+            self.ticker.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopped.set()
+        if self.ticker.is_alive():
+            self.ticker.join()
+
+    def node_done(self, phase: str, _node: str, result: t.Mapping[str, t.Any]) -> None:
+        with self.lock:
+            counts = self.counts.setdefault(phase, [0, 0])
+            counts[0] += 1
+            counts[1] += 1 if result.get("failed") else 0
+
+    def line(self) -> str:
+        with self.lock:
+            phases = ["%s %d%s done, %d failed" % (phase, done, "/%d" % self.node_count if index == 0 else "", failed)
+                      for index, (phase, (done, failed)) in enumerate(self.counts.items())]
+        return "%s: %s" % (self.label, "; ".join(phases) or "starting on %d nodes" % self.node_count)
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(self.interval):
+            display.display(self.line())
+
+
+class ClusterAction(ActionBase):
+    """Validate with the module's own argument spec, resolve ``hosts``, run ``execute`` once, in this process."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    # the module's required_one_of / mutually_exclusive, checked here as AnsibleModule checks them
+    argument_rules: dict[str, t.Any] = {}
+
+    def argument_spec(self) -> dict[str, t.Any]:
+        raise NotImplementedError
+
+    def execute(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
+        raise NotImplementedError
+
+    def progress_label(self, params: dict[str, t.Any]) -> str:
+        raise NotImplementedError
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        result = super().run(tmp, task_vars)
+        if not HAS_REQUESTS:
+            return dict(result, failed=True, msg=missing_required_lib("requests") + " (on the controller)")
+        try:
+            params = self._validated(self._with_nodes(dict(self._task.args), task_vars or {}))
+            interval = params.get("progress_interval")
+            interval = DEFAULT_PROGRESS_INTERVAL if interval is None else interval
+            with NodeProgress(self.progress_label(params), len(params["nodes"]), interval) as progress:
+                outcome = self.execute(params, bool(self._task.check_mode), progress)
+        except ClusterOpsError as error:
+            outcome = dict(error.to_result(), failed=True)
+        for warning in outcome.pop("warnings", None) or []:
+            display.warning(warning)
+        result.update(outcome)
+        return result
+
+    def _with_nodes(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """``hosts`` (inventory host names) -> ``nodes``; unset connection options from the first host's inventory."""
+        hosts = args.pop("hosts", None)
+        if hosts is None:
+            return args
+        if args.get("nodes") is not None:
+            raise InvalidInput("hosts and nodes are mutually exclusive: pass one of them", option="hosts")
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(host, str) and host for host in hosts):
+            raise InvalidInput("hosts must be a non-empty list of inventory host names, got %r" % (hosts,), option="hosts")
+        hostvars = task_vars.get("hostvars") or {}
+        unknown = [host for host in hosts if host not in hostvars]
+        if unknown:
+            raise InvalidInput("hosts names %d hosts that are not in the inventory: %s" % (len(unknown), ", ".join(unknown[:10])),
+                               option="hosts")
+        args["nodes"] = node_targets(hosts, hostvars)
+        first_host = hostvars.get(hosts[0]) or {}
+        for option in CONNECTION_OPTION_NAMES:
+            inventory_name = INVENTORY_OPTION_PREFIX + option
+            if option != "api_url" and args.get(option) is None and inventory_name in first_host:
+                args[option] = first_host[inventory_name]
+        return args
+
+    def _validated(self, args: dict[str, t.Any]) -> dict[str, t.Any]:
+        validation = ArgumentSpecValidator(self.argument_spec(), **self.argument_rules).validate(args)
+        if validation.error_messages:
+            raise InvalidInput("invalid arguments, nothing was sent: %s" % "; ".join(validation.error_messages))
+        return validation.validated_parameters
