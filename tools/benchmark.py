@@ -1,7 +1,8 @@
 """Benchmark (issue 8, 9): the floor client, the plain uri playbook and our playbooks on N simulated nodes.
 
     python tools/benchmark.py --quick            # N = 10, 100: floor, uri, create, delete, rollback (< 10 min)
-    python tools/benchmark.py --full             # adds N = 1,000: floor, create, rollback
+    python tools/benchmark.py --full             # adds N = 1,000: floor, create, rollback, and N = 10,000 on the
+                                                 # cluster-wide path: floor, fast-create, fast-rollback, fast-status
     (with the fast path: module-create/-rollback = cluster_group alone; fast-create/-rollback = the playbooks)
     python tools/benchmark.py --smoke            # N = 3: floor, uri, create, delete (for the smoke test)
     ... [--sizes 1000] [--scenarios floor,fast-create] [--forks 20] [--record]
@@ -33,11 +34,13 @@ DOC_PATH = os.path.join(REPO_ROOT, "docs", "benchmark.md")
 CSV_PATH = os.path.join(REPO_ROOT, "docs", "benchmark-results.csv")
 SMALL = ["floor", "uri", "create", "delete", "rollback"]
 LARGE = ["floor", "create", "rollback"]  # the uri playbook alone would take ~12 minutes at 1,000
-FAST = ["fast-create", "fast-rollback"]  # the playbooks with the fast path switch (issue 9)
+# 10,000 nodes: the cluster-wide path only (the per-host path would take hours), status beside its GET-only floor
+HUGE = ["floor", "fast-create", "fast-rollback", "floor-status", "fast-status"]
+FAST = ["fast-create", "fast-rollback", "floor-status", "fast-status"]  # the playbooks on the cluster-wide path
 MODULE = ["module-create", "module-rollback"]  # clusterops.groups.cluster_group alone, in one generated task
 MODES = {"smoke": {3: ["floor", "uri", "create", "delete"]},
          "quick": {10: SMALL, 100: SMALL},
-         "full": {10: SMALL, 100: SMALL, 1000: LARGE}}
+         "full": {10: SMALL, 100: SMALL, 1000: LARGE, 10000: HUGE}}
 
 
 def plan(mode: str, sizes: list[int] | None, scenarios: list[str] | None) -> dict[int, list[str]]:
@@ -46,7 +49,7 @@ def plan(mode: str, sizes: list[int] | None, scenarios: list[str] | None) -> dic
         chosen = {size: chosen.get(size, LARGE if size > 100 else SMALL) for size in sizes}
     if mode != "smoke":
         added = (MODULE if fast_path_module_available() else []) + (FAST if fast_path_switch_available() else [])
-        chosen = {size: names + added for size, names in chosen.items()}
+        chosen = {size: names + [name for name in added if name not in names] for size, names in chosen.items()}
     if scenarios:
         chosen = {size: list(scenarios) for size in chosen}
     return chosen
@@ -66,7 +69,9 @@ def run_size(nodes: int, names: list[str], forks: int, work_dir: str, mode: str)
         runner = Runner(simulator, work_dir, forks)
         for name in names:
             print(f"[{time.strftime('%H:%M:%S')}] N={nodes} {name} ...", flush=True)
+            simulator_cpu = simulator.cpu_seconds()
             measurements.append(runner.run(SCENARIOS[name]))
+            measurements[-1].note += f" simulator_cpu_s={simulator.cpu_seconds() - simulator_cpu:.1f} load1_after={os.getloadavg()[0]:.2f}"
             print_row(rows(measurements, mode)[-1], measurements[-1].note)
     return measurements
 

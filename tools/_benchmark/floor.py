@@ -28,3 +28,20 @@ def floor_create(urls: list[str], group: str) -> int:
         with ThreadPoolExecutor(WORKERS) as pool:
             outcomes = list(pool.map(lambda url: _create_on_node(session, url, group), urls))
     return outcomes.count(False)
+
+
+def floor_status(urls: list[str], group: str) -> int:
+    """One GET per node (group_status's floor); nodes that did not answer 200 or 404."""
+    with requests.Session() as session:
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=WORKERS)
+        session.mount("http://", adapter)
+        with ThreadPoolExecutor(WORKERS) as pool:
+            statuses = list(pool.map(lambda url: _read_status(session, url, group), urls))
+    return sum(1 for status in statuses if status not in (200, 404))
+
+
+def _read_status(session: requests.Session, url: str, group: str) -> int:
+    try:
+        return session.get(f"{url}/v1/group/{group}/", timeout=TIMEOUT_SECONDS).status_code
+    except requests.RequestException:
+        return 0

@@ -10,7 +10,7 @@ from _paths import REPO_ROOT
 
 from playbook_runner import PlaybookRun, playbook_command, playbook_environment, write_inventory
 
-from .floor import floor_create
+from .floor import floor_create, floor_status
 from .measure import Cost, measure_call, measure_command
 from .simulator_process import SimulatorProcess
 
@@ -98,7 +98,8 @@ class Scenario:
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = (GROUP,)
     outage: bool = False
-    fast_path: bool = False
+    # group_transaction_fast_path for the playbook: "false" (per-host path), "true" (cluster-wide), None (the default)
+    fast_path: str | None = "false"
     expected_outcome: str | None = None
 
 
@@ -109,10 +110,17 @@ SCENARIOS = {
     "delete": Scenario("delete", "playbook", "delete_group.yml", before=(GROUP,), after=(), expected_outcome="success"),
     "rollback": Scenario("rollback", "playbook", "create_group.yml", after=(), outage=True,
                          expected_outcome="rolled_back"),
-    "fast-create": Scenario("fast-create", "playbook", "create_group.yml", fast_path=True, expected_outcome="success"),
+    "fast-create": Scenario("fast-create", "playbook", "create_group.yml", fast_path="true", expected_outcome="success"),
+    "fast-delete": Scenario("fast-delete", "playbook", "delete_group.yml", before=(GROUP,), after=(), fast_path="true",
+                            expected_outcome="success"),
+    "default-create": Scenario("default-create", "playbook", "create_group.yml", fast_path=None, expected_outcome="success"),
+    "floor-status": Scenario("floor-status", "floor", before=(GROUP,), after=(GROUP,)),
+    "status": Scenario("status", "playbook", "group_status.yml", before=(GROUP,), after=(GROUP,), expected_outcome="present"),
+    "fast-status": Scenario("fast-status", "playbook", "group_status.yml", before=(GROUP,), after=(GROUP,), fast_path="true",
+                            expected_outcome="present"),
     "module-create": Scenario("module-create", "module"),
     "module-rollback": Scenario("module-rollback", "module", after=(), outage=True),
-    "fast-rollback": Scenario("fast-rollback", "playbook", "create_group.yml", after=(), outage=True, fast_path=True,
+    "fast-rollback": Scenario("fast-rollback", "playbook", "create_group.yml", after=(), outage=True, fast_path="true",
                               expected_outcome="rolled_back"),
 }
 
@@ -159,15 +167,16 @@ class Runner:
 
     def _floor(self, scenario: Scenario, load: float) -> Measurement:
         failures: list[int] = []
-        cost = measure_call(lambda: failures.append(floor_create(list(self.simulator.urls.values()), GROUP)))
+        floor = floor_status if scenario.name == "floor-status" else floor_create
+        cost = measure_call(lambda: failures.append(floor(list(self.simulator.urls.values()), GROUP)))
         return Measurement(scenario.name, len(self.simulator.urls), None, cost, {}, load, failures == [0])
 
     def _playbook(self, scenario: Scenario, load: float) -> Measurement:
         nodes = len(self.simulator.urls)
         record_dir = os.path.join(self.work_dir, f"records-{scenario.name}-{nodes}")
         extra_vars: dict[str, t.Any] = {"group": GROUP}
-        if scenario.fast_path:
-            extra_vars[FAST_PATH_SWITCH] = True
+        if scenario.fast_path is not None:
+            extra_vars[FAST_PATH_SWITCH] = scenario.fast_path
         playbook = self.generated.get(scenario.kind, scenario.playbook)
         command = playbook_command(playbook, self.inventory, extra_vars, extra_args=["--forks", str(self.forks)])
         log_path = os.path.join(self.work_dir, f"{scenario.name}-{nodes}.log")

@@ -60,6 +60,12 @@ class SimulatorProcess:
         assert self.process is not None
         return self.process.pid
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the node server process so far (it runs in its own process, beside the measured one)."""
+        with open(f"/proc/{self.pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _wait_ready(self) -> dict:
         assert self.process is not None
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
