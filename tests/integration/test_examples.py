@@ -49,6 +49,10 @@ PARTIAL = {"node1": [GROUP], "node2": [], "node3": []}
 SCENARIOS: dict[str, Scenario] = {
     "module:cluster_group": Scenario(after=everywhere()),
     "module:group": Scenario(after=everywhere()),
+    "module:cluster_group_info": Scenario(before=everywhere(GROUP), writes=False, stdout=('"msg": "present"',)),
+    "filter:transaction_path": Scenario(writes=False, stdout=('"msg": "cluster_wide"',)),
+    "filter:run_coverage": Scenario(writes=False, stdout=('"node2"',)),
+    "filter:status_coverage": Scenario(writes=False, stdout=('"not_read"',)),
     "module:group_info": Scenario(before={"node2": [GROUP]}, writes=False, stdout=('"msg": true',)),
     "filter:group_name_error": Scenario(writes=False, stdout=("no spaces please",)),
     "filter:host_results": Scenario(before={"node1": [GROUP]}, writes=False, stdout=('"exists": true',)),
