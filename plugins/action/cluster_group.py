@@ -20,5 +20,5 @@ class ActionModule(ClusterAction):
     def progress_label(self, params: dict[str, t.Any]) -> str:
         return "%s of group '%s'" % ("delete" if params.get("state") == "absent" else "create", params.get("name"))
 
-    def execute(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
+    def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
         return run_cluster_group_task(params, check_mode=check_mode, on_node_done=progress.node_done)

@@ -197,6 +197,9 @@ from ..module_utils._group_module import run_group_task
 from ..module_utils._module_boundary import run_module
 
 
+ARGUMENT_RULES = {"required_together": [("record_dir", "run_id")]}
+
+
 def argument_spec() -> dict:
     spec = connection_argument_spec()
     spec.update(
@@ -211,7 +214,7 @@ def argument_spec() -> dict:
 
 def main() -> None:
     run_module(argument_spec(), lambda module: run_group_task(module.params, check_mode=module.check_mode),
-               required_together=[("record_dir", "run_id")])
+               **ARGUMENT_RULES)
 
 
 if __name__ == "__main__":

@@ -88,10 +88,14 @@ from ..module_utils._group_module import run_group_info_task
 from ..module_utils._module_boundary import run_module
 
 
-def main() -> None:
+def argument_spec() -> dict:
     spec = connection_argument_spec()
     spec.update(name={"type": "raw", "required": True, "aliases": ["group"]})
-    run_module(spec, lambda module: run_group_info_task(module.params))
+    return spec
+
+
+def main() -> None:
+    run_module(argument_spec(), lambda module: run_group_info_task(module.params))
 
 
 if __name__ == "__main__":

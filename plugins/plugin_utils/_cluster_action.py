@@ -14,17 +14,10 @@ from __future__ import annotations
 import threading
 import typing as t
 
-from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
-
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import CONNECTION_OPTION_NAMES
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import node_targets
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS
-
-display = Display()
+from ansible_collections.clusterops.groups.plugins.plugin_utils._controller_action import ControllerModuleAction, display
 
 # With `hosts`, a connection option the task leaves unset comes from the first host's inventory variable
 # cluster_<option> (the inventory convention of the role and the playbooks).
@@ -69,41 +62,22 @@ class NodeProgress:
             display.display(self.line())
 
 
-class ClusterAction(ActionBase):
-    """Validate with the module's own argument spec, resolve ``hosts``, run ``execute`` once, in this process."""
-
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    # the module's required_one_of / mutually_exclusive, checked here as AnsibleModule checks them
-    argument_rules: dict[str, t.Any] = {}
-
-    def argument_spec(self) -> dict[str, t.Any]:
-        raise NotImplementedError
-
-    def execute(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
-        raise NotImplementedError
+class ClusterAction(ControllerModuleAction):
+    """A cluster-wide module: ``hosts`` resolved to ``nodes`` from the inventory, live progress while it runs."""
 
     def progress_label(self, params: dict[str, t.Any]) -> str:
         raise NotImplementedError
 
-    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        result = super().run(tmp, task_vars)
-        if not HAS_REQUESTS:
-            return dict(result, failed=True, msg=missing_required_lib("requests") + " (on the controller)")
-        try:
-            params = self._validated(self._with_nodes(dict(self._task.args), task_vars or {}))
-            interval = params.get("progress_interval")
-            interval = DEFAULT_PROGRESS_INTERVAL if interval is None else interval
-            with NodeProgress(self.progress_label(params), len(params["nodes"]), interval) as progress:
-                outcome = self.execute(params, bool(self._task.check_mode), progress)
-        except ClusterOpsError as error:
-            outcome = dict(error.to_result(), failed=True)
-        for warning in outcome.pop("warnings", None) or []:
-            display.warning(warning)
-        result.update(outcome)
-        return result
+    def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
+        raise NotImplementedError
 
-    def _with_nodes(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+    def execute(self, params: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
+        interval = params.get("progress_interval")
+        interval = DEFAULT_PROGRESS_INTERVAL if interval is None else interval
+        with NodeProgress(self.progress_label(params), len(params["nodes"]), interval) as progress:
+            return self.execute_with_progress(params, check_mode, progress)
+
+    def prepare_args(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """``hosts`` (inventory host names) -> ``nodes``; unset connection options from the first host's inventory."""
         hosts = args.pop("hosts", None)
         if hosts is None:
@@ -124,9 +98,3 @@ class ClusterAction(ActionBase):
             if option != "api_url" and args.get(option) is None and inventory_name in first_host:
                 args[option] = first_host[inventory_name]
         return args
-
-    def _validated(self, args: dict[str, t.Any]) -> dict[str, t.Any]:
-        validation = ArgumentSpecValidator(self.argument_spec(), **self.argument_rules).validate(args)
-        if validation.error_messages:
-            raise InvalidInput("invalid arguments, nothing was sent: %s" % "; ".join(validation.error_messages))
-        return validation.validated_parameters
