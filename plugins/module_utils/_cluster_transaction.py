@@ -204,8 +204,8 @@ def validate_deadline(deadline_seconds: object) -> float | None:
 
 
 def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
-              record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None,
-              on_node_done: NodeDone | None = None) -> Settings:
+                   record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None,
+                   on_node_done: NodeDone | None = None) -> Settings:
     connection = validate_connection_options(dict(options, api_url=targets[0].api_url))
     del connection["api_url"]
     record = RunRecord(record_dir, run_id) if record_dir else None
