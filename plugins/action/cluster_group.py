@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import run_cluster_group_task
+from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import FINISHED_STATE, run_cluster_group_task
+from ansible_collections.clusterops.groups.plugins.module_utils._transaction import record_nodes
 from ansible_collections.clusterops.groups.plugins.modules.cluster_group import ARGUMENT_RULES, argument_spec
 from ansible_collections.clusterops.groups.plugins.plugin_utils._cluster_action import ClusterAction, NodeProgress
 
@@ -18,7 +19,19 @@ class ActionModule(ClusterAction):
         return argument_spec()
 
     def progress_label(self, params: dict[str, t.Any]) -> str:
+        if params.get("state") == FINISHED_STATE:
+            return "finish of the rollback of group '%s'" % (params.get("name"),)
         return "%s of group '%s'" % ("delete" if params.get("state") == "absent" else "create", params.get("name"))
+
+    def node_count(self, params: dict[str, t.Any]) -> int:
+        if params.get("state") == FINISHED_STATE:
+            return len(record_nodes(params.get("record") or {}))
+        return super().node_count(params)
+
+    def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
+        # state=finished: the recorded nodes, when they are inventory hosts
+        record = args.get("record")
+        return list(record_nodes(record)) if args.get("state") == FINISHED_STATE and isinstance(record, dict) else []
 
     def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
         return run_cluster_group_task(params, check_mode=check_mode, on_node_done=progress.node_done)

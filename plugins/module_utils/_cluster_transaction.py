@@ -86,6 +86,9 @@ class Settings:
     on_node_done: NodeDone | None = None
 
 
+FINISHED_STATE = "finished"
+
+
 def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state: str, options: dict[str, t.Any],
                             check_mode: bool = False, workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
                             record_dir: str | None = None, run_id: str | None = None,
@@ -337,11 +340,17 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.
         raise InvalidInput("hosts is resolved on the controller by the cluster_group action plugin; a module run on its "
                            "own needs nodes", option="hosts")
     options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
-    outcome = run_cluster_transaction(
-        params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
-        workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"], deadline_seconds=params.get("deadline"),
-        record_dir=params.get("record_dir"), run_id=params.get("run_id"), sleep=sleep,
-        lock_wait_seconds=params.get("lock_wait") or 0.0, on_node_done=on_node_done)
+    workers = DEFAULT_WORKERS if params.get("workers") is None else params["workers"]
+    if params.get("state") == FINISHED_STATE:
+        outcome = _finish_task(params, options, check_mode, workers, sleep, on_node_done)
+    else:
+        if params.get("record") is not None:
+            raise InvalidInput("record is the run to finish, only with state=finished", option="record")
+        outcome = run_cluster_transaction(
+            params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
+            workers=workers, deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
+            run_id=params.get("run_id"), sleep=sleep, lock_wait_seconds=params.get("lock_wait") or 0.0,
+            on_node_done=on_node_done)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     insecure = [] if params.get("validate_certs") is not False else [
@@ -355,3 +364,22 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.
         "diff": {"before": {node: entry["before"] for node, entry in nodes.items()},
                  "after": {node: entry["after"] for node, entry in nodes.items()}},
     }
+
+
+def _finish_task(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: bool, workers: object,
+                 sleep: t.Callable[[float], None] | None, on_node_done: NodeDone | None) -> dict[str, t.Any]:
+    """state=finished: put the nodes of the run in ``record`` back (finish_rollback.yml on the cluster-wide path)."""
+    if check_mode:
+        raise InvalidInput("state=finished has no check mode: run finish_rollback.yml without --check", option="state")
+    if params.get("nodes") is not None:
+        raise InvalidInput("state=finished takes its nodes and URLs from record; do not pass nodes", option="nodes")
+    record = params.get("record")
+    if not isinstance(record, dict):
+        raise InvalidInput("state=finished needs record, the run record to finish (an artifact's record, or "
+                           "finish_rollback.yml's loaded record), got %r" % (type(record).__name__,), option="record")
+    if _transaction.record_group(record) not in (None, params.get("name")):
+        raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), params.get("name")),
+                           option="record")
+    return finish_cluster_transaction(record, options, workers=validate_workers(workers),
+                                      deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
+                                      sleep=sleep, on_node_done=on_node_done)

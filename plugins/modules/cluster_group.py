@@ -32,14 +32,17 @@ options:
         C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
       - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
         the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
-      - Exactly one of O(hosts) and O(nodes) is required.
+      - With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is required.
+      - With O(state=finished), the nodes come from O(record); unset connection options are then taken from the first
+        recorded node that is an inventory host.
     type: list
     elements: str
     version_added: 0.1.0
   nodes:
     description:
       - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
-      - Names must be unique. Exactly one of O(hosts) and O(nodes) is required.
+      - Names must be unique. With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is
+        required; not with O(state=finished).
     type: list
     elements: dict
     suboptions:
@@ -61,9 +64,20 @@ options:
   state:
     description:
       - V(present) creates the group on every node that lacks it; V(absent) deletes it from every node that has it.
+      - V(finished) finishes the rollback of an earlier run, as C(clusterops.groups.finish_rollback) does. Every
+        node in O(record) that the run may have left changed is put back to its state before that run. The nodes and
+        their URLs come from O(record), not from O(hosts) or O(nodes); nothing is recorded again, and with O(record_dir)
+        the finish outcome is kept in the run's C(run.json). Idempotent; no check mode.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, finished]
     default: present
+  record:
+    description:
+      - With O(state=finished), the record of the run to finish, as in RV(result.record) (the C(record) of a
+        C(clusterops_groups_result) artifact) or as loaded from the run's directory under O(record_dir).
+      - Required with O(state=finished), refused otherwise. A damaged record is refused before any request.
+    type: dict
+    version_added: 0.1.0
   workers:
     description:
       - Number of nodes handled at the same time (threads, each with its own HTTP connection pool), from 1 to 256.
@@ -168,6 +182,16 @@ EXAMPLES = r"""
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
   register: clusterops_cluster_result
+
+- name: Finish the rollback of that run if it could not complete (same as finish_rollback.yml)
+  clusterops.groups.cluster_group:
+    name: analytics
+    state: finished
+    record: "{{ clusterops_cluster_result.result.record }}"
+    ca_path: /etc/pki/clusterops/ca.pem
+  run_once: true
+  delegate_to: localhost
+  when: clusterops_cluster_result.result.outcome | default('') == 'rollback_incomplete'
 """
 
 RETURN = r"""
@@ -238,7 +262,11 @@ from ..module_utils._connection_options import connection_argument_spec
 from ..module_utils._module_boundary import run_module
 
 
-ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
+ARGUMENT_RULES = {
+    "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),
+                    ("state", "finished", ("record",))],
+    "mutually_exclusive": [("hosts", "nodes"), ("hosts", "record"), ("nodes", "record")],
+}
 
 
 def argument_spec() -> dict:
@@ -250,7 +278,8 @@ def argument_spec() -> dict:
         nodes={"type": "list", "elements": "dict",
                "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
         name={"type": "raw", "required": True, "aliases": ["group"]},
-        state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+        state={"type": "str", "choices": ["present", "absent", "finished"], "default": "present"},
+        record={"type": "dict"},
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
         record_dir={"type": "path"},

@@ -71,16 +71,20 @@ class ClusterAction(ControllerModuleAction):
     def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
         raise NotImplementedError
 
+    def node_count(self, params: dict[str, t.Any]) -> int:
+        return len(params.get("nodes") or [])
+
     def execute(self, params: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
         interval = params.get("progress_interval")
         interval = DEFAULT_PROGRESS_INTERVAL if interval is None else interval
-        with NodeProgress(self.progress_label(params), len(params["nodes"]), interval) as progress:
+        with NodeProgress(self.progress_label(params), self.node_count(params), interval) as progress:
             return self.execute_with_progress(params, check_mode, progress)
 
     def prepare_args(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """``hosts`` (inventory host names) -> ``nodes``; unset connection options from the first host's inventory."""
         hosts = args.pop("hosts", None)
         if hosts is None:
+            self.inventory_connection_options(args, task_vars, self.connection_hosts(args))
             return args
         if args.get("nodes") is not None:
             raise InvalidInput("hosts and nodes are mutually exclusive: pass one of them", option="hosts")
@@ -92,9 +96,19 @@ class ClusterAction(ControllerModuleAction):
             raise InvalidInput("hosts names %d hosts that are not in the inventory: %s" % (len(unknown), ", ".join(unknown[:10])),
                                option="hosts")
         args["nodes"] = node_targets(hosts, hostvars)
-        first_host = hostvars.get(hosts[0]) or {}
+        self.inventory_connection_options(args, task_vars, hosts)
+        return args
+
+    def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
+        """Without ``hosts``: the inventory hosts whose cluster_* variables fill unset connection options (none)."""
+        return []
+
+    @staticmethod
+    def inventory_connection_options(args: dict[str, t.Any], task_vars: dict[str, t.Any], hosts: list[str]) -> None:
+        """Each connection option the task leaves unset, from the first inventory host's ``cluster_<option>``."""
+        hostvars = task_vars.get("hostvars") or {}
+        first_host = next((hostvars[host] for host in hosts if host in hostvars), None) or {}
         for option in CONNECTION_OPTION_NAMES:
             inventory_name = INVENTORY_OPTION_PREFIX + option
             if option != "api_url" and args.get(option) is None and inventory_name in first_host:
                 args[option] = first_host[inventory_name]
-        return args

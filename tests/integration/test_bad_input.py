@@ -274,6 +274,38 @@ def test_cluster_group_refuses_bad_input_before_any_request(pair: SimulatedClust
     assert_cluster_untouched(pair)
 
 
+def finish_args(cluster: SimulatedCluster, **overrides: t.Any) -> dict[str, t.Any]:
+    """state=finished of the record of a run that wrote both nodes (what finish_rollback.yml passes)."""
+    nodes = {name: {"node": name, "group": GROUP, "api_url": url, "existed_before": False, "operation": "create",
+                    "phase": "intent"} for name, url in cluster.urls().items()}
+    return dict(FAST, name=GROUP, state="finished", record={"run_id": "r1", "nodes": nodes}) | overrides
+
+
+FINISH_CASES = [
+    ("finish-without-record", lambda c: finish_args(c, record=None), False, "missing: record"),
+    ("finish-with-nodes", lambda c: dict(finish_args(c), nodes=cluster_args(c)["nodes"]), False, "mutually exclusive"),
+    ("record-without-finished", lambda c: dict(cluster_args(c), record=finish_args(c)["record"]), False,
+     "mutually exclusive"),
+    ("record-of-another-group", lambda c: finish_args(c, name="other"), False, "is a run of group 'catalogue'"),
+    ("record-without-run-id", lambda c: finish_args(c, record={"nodes": finish_args(c)["record"]["nodes"]}), False,
+     "needs a run_id"),
+    ("record-node-without-url", lambda c: finish_args(c, record={"run_id": "r1", "nodes": {
+        "node1": {"node": "node1", "group": GROUP, "existed_before": False}}}), False, "damaged"),
+    ("finish-in-check-mode", finish_args, True, "has no check mode"),
+]
+
+
+@pytest.mark.parametrize("build, check_mode, expected", [pytest.param(b, c, e, id=i) for i, b, c, e in FINISH_CASES])
+def test_cluster_group_finish_refuses_bad_input_before_any_request(
+        pair: SimulatedCluster, build: t.Callable[[SimulatedCluster], dict[str, t.Any]], check_mode: bool,
+        expected: str) -> None:
+    pair.clear_logs()
+    args = {key: value for key, value in build(pair).items() if value is not None}
+    failed, result = run_module("cluster_group", args, check_mode=check_mode)
+    assert_one_line_failure(failed, result, expected)
+    assert_cluster_untouched(pair)
+
+
 # Reachable only in-process (the argspec refuses them first in the module): the trial runner and Python callers
 ENGINE_CASES = [
     ("node-extra-key", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9", "port": 1}]}, "exactly the keys name and api_url"),

@@ -22,14 +22,17 @@ def holders(simulator: t.Any) -> set[str]:
 
 
 @pytest.mark.matrix
-def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
+@pytest.mark.parametrize("path", ["per_host", "cluster_wide"])
+def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Callable[..., t.Any], tmp_path: t.Any,
+                                                         path: str) -> None:
+    fast_path = {"group_transaction_fast_path": path == "cluster_wide"}
     simulator = simulated_cluster(node_count=3)
     record_dir = str(tmp_path / "records")
     inventory = write_inventory(tmp_path, simulator.urls())
     simulator.nodes["node1"].add_fault(Fault(FaultKind.OUTAGE, method="DELETE"))  # create works, rollback cannot
     simulator.nodes["node2"].add_fault(Fault(FaultKind.OUTAGE, method=None))
 
-    run = run_playbook("create_group.yml", inventory, record_dir, extra_vars={"group": GROUP})
+    run = run_playbook("create_group.yml", inventory, record_dir, extra_vars=dict(fast_path, group=GROUP))
 
     assert run.rc != 0
     assert holders(simulator) == {"node1"}
@@ -49,9 +52,11 @@ def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Ca
     simulator.clear_faults()
     for attempt in range(2):
         simulator.clear_logs()
-        finish = run_playbook("finish_rollback.yml", inventory, record_dir, extra_vars={"run_id": run_id})
+        finish = run_playbook("finish_rollback.yml", inventory, record_dir, extra_vars=dict(fast_path, run_id=run_id))
         assert finish.rc == 0, finish.describe()
         assert holders(simulator) == set()
+        if path == "cluster_wide":  # one controller task: no node runs a task of its own
+            assert all(not finish.recap.get(node, {}).get("ok") for node in simulator.names), finish.describe()
         assert finish.result["outcome"] == "finished"
         assert not simulator.nodes["node2"].log, "finish must never touch a node the run did not write"
         if attempt == 1:
