@@ -12,7 +12,7 @@ import os
 import typing as t
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message, node_targets as _node_targets
@@ -171,8 +171,9 @@ def transaction_report(account: t.Mapping[str, t.Any], record_dir: t.Optional[st
     """
     finish_record_dir = None if is_default_record_path(record_dir) else record_dir
     return {
-        "lines": _transaction.account_lines(account),
-        "failure": _transaction.failure_message(account, finish_record_dir),
+        "lines": _summary.summary_lines(account),
+        # the summary above lists each node and its error once: the failure does not repeat them
+        "failure": _summary.failure_message(account, finish_record_dir, with_nodes=False),
     }
 
 

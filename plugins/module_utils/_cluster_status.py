@@ -13,7 +13,7 @@ import functools
 import time
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import (
     CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, NOT_FINISHED_MSG, NodeDone, NodeTarget, SessionPool, Settings, phase_settings, run_node_phase,
     validate_nodes,
@@ -41,9 +41,9 @@ def read_cluster_status(nodes: list[dict[str, t.Any]], group: object, options: d
     node_task = functools.partial(_read_on_node, group=name)
     results = run_node_phase(settings, [(target, "") for target in targets], node_task, READ_PHASE)
     account = _transaction.status_account(name, results, run_coverage)
-    failure = _transaction.failure_message(account, None)
+    failure = _summary.failure_message(account, None)
     return dict(account, changed=False, failed=bool(failure),
-                msg=failure or "\n".join(_transaction.account_lines(account)[-1:]))
+                msg=failure or _summary.headline(account))
 
 
 def _read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _state: str, deadline: float | None, *,

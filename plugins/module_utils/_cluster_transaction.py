@@ -24,7 +24,7 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
     CONNECTION_OPTION_NAMES, client_settings, insecure_tls_warning, validate_api_url, validate_connection_options,
 )
@@ -163,8 +163,8 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
 
 
 def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | None) -> dict[str, t.Any]:
-    failure = _transaction.failure_message(account, record_dir)
-    message = failure or "\n".join(_transaction.account_lines(account)[-1:])
+    failure = _summary.failure_message(account, record_dir)
+    message = failure or _summary.headline(account)
     return dict(account, changed=changed, failed=bool(failure), msg=message)
 
 

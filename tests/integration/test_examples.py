@@ -60,7 +60,7 @@ SCENARIOS: dict[str, Scenario] = {
     "filter:transaction_plan": Scenario(outages={"node2": "POST"}, after=everywhere()),
     "filter:transaction_account": Scenario(outages={"node2": "POST"}, after=everywhere(),
                                            stdout=('"outcome": "rolled_back"',)),
-    "filter:transaction_report": Scenario(writes=False, stdout=("node1: before=absent action=create",)),
+    "filter:transaction_report": Scenario(writes=False, stdout=("node1  absent  create  changed  restored",)),
     "filter:run_record": Scenario(prepared_run=True, writes=False, stdout=('"outcome": "rollback_incomplete"',)),
     "filter:finish_plan": Scenario(prepared_run=True, writes=False, stdout=('"state": "absent"',)),
     "filter:finish_account": Scenario(prepared_run=True, after=everywhere(), stdout=('"outcome": "finished"',)),
@@ -76,7 +76,7 @@ SCENARIOS: dict[str, Scenario] = {
     "filter:keep_run_outcome": Scenario(prepared_run=True, writes=False, stdout=('"kept": true',)),
     "role:1": Scenario(after=everywhere(GROUP)),
     "role:2": Scenario(before=everywhere(GROUP), outages={"node2": "DELETE"}, rc=2, stdout=("rolled_back: {",)),
-    "role:3": Scenario(before=everywhere(GROUP), writes=False, stdout=("node1: ",)),
+    "role:3": Scenario(before=everywhere(GROUP), writes=False, stdout=("node1  present",)),
     "role:4": Scenario(prepared_run=True, after=everywhere()),
 }
 

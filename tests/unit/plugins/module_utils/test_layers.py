@@ -17,15 +17,16 @@ ALLOWED = {
     "_run_record": {"_errors", "_group_state", "_transport"},
     "_connection_options": {"_errors", "_group_state", "_transport"},
     "_transaction": set(),
+    "_summary": {"_transaction"},
     "_node_identity": set(),
     "_run_scope": set(),
     "_run_lock": {"_errors"},
     "_module_boundary": {"_errors", "_transport"},
     "_group_module": {"_connection_options", "_errors", "_group_name", "_group_state", "_run_record", "_transport"},
     "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
-                             "_run_lock", "_run_record", "_transaction", "_transport"},
+                             "_run_lock", "_run_record", "_summary", "_transaction", "_transport"},
     "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state",
-                        "_transaction", "_transport"},
+                        "_summary", "_transaction", "_transport"},
 }
 INTERNAL_HEADER = "# Internal to this collection: not a public API"
 # words of the group API that must stay out of the transport

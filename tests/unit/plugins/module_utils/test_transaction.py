@@ -5,6 +5,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.clusterops.groups.plugins.module_utils import _summary as summary
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction as transaction
 
 
@@ -69,7 +70,7 @@ def test_account_of_a_successful_run() -> None:
     assert artifact["record"]["run"]["outcome"] == "success"
     assert artifact["nodes"]["node1"] == {"before": "absent", "action": "create", "result": "changed",
                                           "rollback": "not_needed", "after": "present"}
-    assert transaction.failure_message(artifact) == ""
+    assert summary.failure_message(artifact) == ""
 
 
 def test_account_of_a_rolled_back_run() -> None:
@@ -78,9 +79,8 @@ def test_account_of_a_rolled_back_run() -> None:
     assert artifact["nodes"]["node1"]["rollback"] == "restored"
     assert artifact["nodes"]["node1"]["after"] == "absent"
     assert artifact["nodes"]["node2"]["error"] == "node unavailable"
-    message = transaction.failure_message(artifact)
-    assert message.splitlines()[1:] == [
-        "node1: before=absent action=create result=changed rollback=restored after=absent",
+    message = summary.failure_message(artifact)
+    assert message.splitlines()[1:] == [  # only the node that needs attention
         "node2: before=unknown action=none result=failed rollback=not_needed after=unknown (node unavailable)",
     ]
     assert "finish_rollback" not in message
@@ -92,7 +92,7 @@ def test_account_of_a_blocked_rollback_names_the_nodes_and_the_finish_command() 
     assert artifact["outcome"] == "rollback_incomplete"
     assert artifact["nodes"]["node1"]["rollback"] == "failed"
     assert artifact["nodes"]["node1"]["after"] == "present"
-    message = transaction.failure_message(artifact, "/tmp/records")
+    message = summary.failure_message(artifact, "/tmp/records")
     assert "Not restored: node1 (now present, must be absent)" in message
     assert "ansible-playbook playbooks/finish_rollback.yml -e run_id=r1 -e group_transaction_record_dir=/tmp/records" in message
 
@@ -128,7 +128,7 @@ def test_finish_account() -> None:
     assert finished["nodes"]["node4"]["rollback"] == "restored"
     still_down = transaction.finish_account(RECORD, {"node4": UNREADABLE})
     assert still_down["outcome"] == "rollback_incomplete"
-    assert "node4 (now unknown, must be absent)" in transaction.failure_message(still_down)
+    assert "node4 (now unknown, must be absent)" in summary.failure_message(still_down)
     assert transaction.finish_account(finished["record"], {})["outcome"] == "finished"
 
 
@@ -140,7 +140,7 @@ def test_status_account() -> None:
     unknown = transaction.status_account("g", {"a": absent, "b": {"exists": None, "msg": "down"}})
     assert unknown["outcome"] == "unknown"
     assert unknown["nodes"]["b"] == {"state": "unknown", "error": "down"}
-    assert "b: unknown (down)" in transaction.failure_message(unknown)
+    assert "b: unknown (down)" in summary.failure_message(unknown)
 
 
 REFUSED_BUT_AS_ASKED = dict(result(True, True, True), write_may_have_landed=False)  # another writer's group
@@ -167,5 +167,5 @@ def test_finish_skips_recorded_nodes_whose_writes_were_all_refused() -> None:
 
 def test_failure_headline_separates_the_subject_from_what_happened() -> None:
     status = transaction.status_account("g", {"node1": {"exists": True}, "node2": {"exists": False}})
-    assert transaction.failure_message(status).splitlines()[0] == (
+    assert summary.failure_message(status).splitlines()[0] == (
         "status of group 'g': the cluster is divergent: the group exists on some nodes only")
