@@ -29,9 +29,9 @@ class ActionModule(ClusterAction):
         return super().node_count(params)
 
     def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
-        # state=finished: the recorded nodes, when they are inventory hosts
-        record = args.get("record")
-        return list(record_nodes(record)) if args.get("state") == FINISHED_STATE and isinstance(record, dict) else []
+        # state=finished: the recorded nodes, when they are inventory hosts (called before validation: any shape)
+        nodes = record_nodes(args["record"]) if isinstance(args.get("record"), dict) else None
+        return [node for node in nodes if isinstance(node, str)] if args.get("state") == FINISHED_STATE and isinstance(nodes, dict) else []
 
     def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
         return run_cluster_group_task(params, check_mode=check_mode, on_node_done=progress.node_done)

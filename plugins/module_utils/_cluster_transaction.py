@@ -134,17 +134,21 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
 def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str, t.Any], workers: int = DEFAULT_WORKERS,
                                deadline_seconds: float | None = None, record_dir: str | None = None,
                                sleep: t.Callable[[float], None] | None = None,
-                               on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
+                               on_node_done: NodeDone | None = None, group: object = None) -> dict[str, t.Any]:
     """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
 
     ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
-    With ``record_dir`` the finish outcome is kept in the run's ``run.json``. Idempotent.
+    With ``record_dir`` the finish outcome is kept in the run's ``run.json``. With ``group``, a record of another
+    group is refused. Idempotent.
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
     damage = _transaction.record_damage(record, RunRecord(record_dir, str(record["run_id"])).node_path if record_dir else None)
     if damage:
         raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
+    if group is not None and _transaction.record_group(record) not in (None, group):
+        raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), group),
+                           option="record")
     plan = _transaction.plan_finish(record)
     targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in plan.items()]
     group = _transaction.record_group(record)
@@ -377,9 +381,6 @@ def _finish_task(params: dict[str, t.Any], options: dict[str, t.Any], check_mode
     if not isinstance(record, dict):
         raise InvalidInput("state=finished needs record, the run record to finish (an artifact's record, or "
                            "finish_rollback.yml's loaded record), got %r" % (type(record).__name__,), option="record")
-    if _transaction.record_group(record) not in (None, params.get("name")):
-        raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), params.get("name")),
-                           option="record")
     return finish_cluster_transaction(record, options, workers=validate_workers(workers),
                                       deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
-                                      sleep=sleep, on_node_done=on_node_done)
+                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"))

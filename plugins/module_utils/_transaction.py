@@ -224,6 +224,9 @@ def record_damage(record: t.Mapping[str, t.Any], node_file: t.Optional[t.Callabl
     Such a node would otherwise be skipped (its prior state unknown) and the run reported ``finished``.
     ``node_file(node)`` gives the entry's file (a record read from disk); an artifact's record has none.
     """
+    shape = [part for part in ("run", "nodes") if not isinstance(record.get(part) or {}, t.Mapping)]
+    if shape:
+        return ["its %s is not an object" % " and ".join(shape)]
     if (record.get("run") or {}).get("outcome") in SETTLED_OUTCOMES:
         return []
     problems = []

@@ -291,6 +291,12 @@ FINISH_CASES = [
      "needs a run_id"),
     ("record-node-without-url", lambda c: finish_args(c, record={"run_id": "r1", "nodes": {
         "node1": {"node": "node1", "group": GROUP, "existed_before": False}}}), False, "damaged"),
+    ("record-node-not-an-object", lambda c: finish_args(c, record={"run_id": "r1", "nodes": {"node1": "junk"}}), False,
+     "node node1: not an object"),
+    ("record-nodes-a-list", lambda c: finish_args(c, record={"run_id": "r1", "nodes": ["node1"]}), False,
+     "its nodes is not an object"),
+    ("record-run-a-string", lambda c: finish_args(c, record=dict(finish_args(c)["record"], run="x")), False,
+     "its run is not an object"),
     ("finish-in-check-mode", finish_args, True, "has no check mode"),
 ]
 
