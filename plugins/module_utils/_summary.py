@@ -57,7 +57,8 @@ def headline(account: t.Mapping[str, t.Any]) -> str:
 def summary_lines(account: t.Mapping[str, t.Any], limit: int = SUMMARY_NODE_LIMIT) -> list[str]:
     """The headline, the per-node table (aligned columns), then each listed node's error once."""
     nodes = account.get("nodes") or {}
-    listed, left_out = _listed(nodes, limit)
+    attention = _attention(nodes)
+    listed = list(nodes) if len(nodes) <= limit else attention[:limit]
     lines = [headline(account)]
     if listed:
         columns = STATUS_COLUMNS if any("state" in nodes[node] for node in listed) else APPLY_COLUMNS
@@ -65,10 +66,11 @@ def summary_lines(account: t.Mapping[str, t.Any], limit: int = SUMMARY_NODE_LIMI
         widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
         lines.extend("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
         lines.extend("%s: %s" % (node, nodes[node]["error"]) for node in listed if nodes[node].get("error"))
-    if left_out:
+    if len(listed) < len(nodes):
+        why = ("none needs attention" if not attention else "every node that needs attention is listed"
+               if len(attention) <= limit else "only the first %d of the %d that need attention are listed" % (limit, len(attention)))
         lines.append("%s not listed (%s): every node is in the clusterops_groups_result artifact"
-                     % (_nodes(left_out), "none needs attention" if not any(map(needs_attention, nodes.values()))
-                        else "only the first %d that need attention are" % limit))
+                     % (_nodes(len(nodes) - len(listed)), why))
     return lines
 
 
@@ -84,7 +86,7 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
                                        FAILURE_HEADLINES.get(str(outcome), str(outcome)))]
     nodes = account.get("nodes") or {}
     if with_nodes:
-        attention = [node for node, entry in nodes.items() if needs_attention(entry)]
+        attention = _attention(nodes)
         lines.extend(_node_line(node, nodes[node]) for node in attention[:limit])
         if len(attention) > limit:
             lines.append("and %s more that need attention (every node is in the account)" % _nodes(len(attention) - limit))
@@ -103,11 +105,8 @@ def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:
         FINISH_PLAYBOOK, run_id, extra, FINISH_PLAYBOOK_FQCN, run_id, extra)
 
 
-def _listed(nodes: t.Mapping[str, t.Mapping[str, t.Any]], limit: int) -> tuple[list[str], int]:
-    if len(nodes) <= limit:
-        return list(nodes), 0
-    listed = [node for node, entry in nodes.items() if needs_attention(entry)][:limit]
-    return listed, len(nodes) - len(listed)
+def _attention(nodes: t.Mapping[str, t.Mapping[str, t.Any]]) -> list[str]:
+    return [node for node, entry in nodes.items() if needs_attention(entry)]
 
 
 def _cell(account: t.Mapping[str, t.Any], entry: t.Mapping[str, t.Any], column: str) -> str:

@@ -29,7 +29,6 @@ def test_table_has_aligned_columns_and_each_error_once() -> None:
     lines = summary.summary_lines(account({"node1": CHANGED, "node22": FAILED}, "rolled_back"))
     assert lines[1].split() == ["node", "before", "action", "result", "rollback", "after"]
     assert lines[2].split() == ["node1", "absent", "create", "changed", "not", "needed", "present"]
-    assert len({line.index("before") if "before" in line else -1 for line in lines[1:2]}) == 1
     assert lines[1].index("before") == lines[2].index("absent") == lines[3].index("unknown")
     assert sum(FAILED["error"] in line for line in lines) == 1
 
@@ -54,6 +53,8 @@ def test_large_clusters_list_only_the_nodes_that_need_attention(seed: int) -> No
     assert listed == attention[:summary.SUMMARY_NODE_LIMIT]
     assert len(lines) <= 2 * summary.SUMMARY_NODE_LIMIT + 3
     assert lines[-1].startswith("%d node" % (size - len(listed)))
+    if attention:  # says whether every node that needs attention made it into the table
+        assert ("every node that needs attention is listed" in lines[-1]) == (len(attention) <= summary.SUMMARY_NODE_LIMIT)
     message = summary.failure_message(account(nodes, "rollback_incomplete"))
     assert len(message.splitlines()) <= summary.SUMMARY_NODE_LIMIT + 4
 
