@@ -27,7 +27,7 @@ from simulator.faults import FaultKind  # noqa: E402
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, ".clusterops")
 # Git-ignored and outside inventory/, which holds the documented example for a real cluster.
-DEFAULT_INVENTORY = os.path.join(DEFAULT_STATE_DIR, "local_cluster.yml")
+INVENTORY_FILE = "local_cluster.yml"
 DEFAULT_TOKEN_ENV = "CLUSTEROPS_API_TOKEN"
 MAX_PORTS_LAYOUT_NODES = 50
 READY_TIMEOUT_SECONDS = 30.0
@@ -44,7 +44,7 @@ def _state_paths(args: argparse.Namespace) -> dict[str, str]:
             "ready": os.path.join(args.state_dir, "local_cluster.ready.json"),
             "log": os.path.join(args.state_dir, "local_cluster.log"),
             "ca": os.path.join(args.state_dir, "local_cluster_ca.pem"),
-            "inventory": args.inventory}
+            "inventory": args.inventory or os.path.join(args.state_dir, INVENTORY_FILE)}
 
 
 def _read_state(paths: dict[str, str]) -> dict | None:
@@ -260,7 +260,7 @@ def command_clear(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--state-dir", default=DEFAULT_STATE_DIR, help="pid/URL state, log, CA (default .clusterops)")
-    common.add_argument("--inventory", default=DEFAULT_INVENTORY, help="inventory file written by start (default .clusterops/local_cluster.yml)")
+    common.add_argument("--inventory", help="inventory file written by start (default <state dir>/local_cluster.yml)")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("start", parents=[common], help="start N nodes in the background")
@@ -292,6 +292,9 @@ COMMANDS = {"start": command_start, "stop": command_stop, "status": command_stat
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # the server runs with the checkout as its working directory: relative paths are the caller's
+    args.state_dir = os.path.abspath(args.state_dir)
+    args.inventory = os.path.abspath(args.inventory) if args.inventory else None
     try:
         return COMMANDS[args.command](args)
     except (LauncherError, SimulatorControlError) as error:

@@ -125,3 +125,28 @@ def test_a_stale_ready_file_is_not_taken_for_the_new_server(launcher):
     launcher.run("start", "--nodes", "1")
     assert launcher.state()["urls"]["node1"] != "http://127.0.0.1:9"
     assert read(launcher.state()["urls"]["node1"], "g").status_code == 404
+
+
+@pytest.mark.parametrize("state_dir", ["state", "nested/./state", "../outside/state"])
+def test_relative_state_dir_is_the_callers_and_holds_the_inventory(tmp_path, state_dir):
+    """A relative --state-dir is resolved against the caller's directory, not the checkout, and the inventory
+    defaults to a file inside it: a second cluster never touches the checkout's .clusterops."""
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    expected = (cwd / state_dir).resolve()
+
+    def run(*arguments):
+        return subprocess.run([sys.executable, LAUNCHER, *arguments, "--state-dir", state_dir], cwd=cwd,
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    started = run("start", "--nodes", "2")
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        state = json.loads((expected / "local_cluster.json").read_text())
+        assert state["inventory"] == str(expected / "local_cluster.yml")
+        assert sorted(yaml.safe_load((expected / "local_cluster.yml").read_text())["cluster"]["hosts"]) == ["node1", "node2"]
+        assert run("status").returncode == 0
+    finally:
+        stopped = run("stop")
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert not process_alive(state["pid"]) and not (expected / "local_cluster.json").exists()
