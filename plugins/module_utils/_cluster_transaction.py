@@ -366,7 +366,9 @@ def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.
         "msg": outcome["msg"],
         "result": account,
         "diff": {"before": {node: entry["before"] for node, entry in nodes.items()},
-                 "after": {node: entry["after"] for node, entry in nodes.items()}},
+                 "after": {node: entry["after"] for node, entry in nodes.items()},
+                 "before_header": "group '%s' on each node" % account.get("group"),
+                 "after_header": "group '%s' on each node" % account.get("group")},
     }
 
 

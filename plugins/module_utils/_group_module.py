@@ -54,6 +54,9 @@ def run_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
         key = ("found", state)
     result = dict(outcome.to_result(), group=name, state=state, msg=MESSAGES[key] % (name, client.node_url),
                   warnings=_tls_warnings(client))
+    # --diff prints these as its ---/+++ lines: which group on which node
+    header = "group '%s' on %s" % (name, node)
+    result["diff"] = dict(result["diff"], before_header=header, after_header=header)
     try:
         recorder.outcome(result)
     except ClusterOpsError as error:

@@ -244,10 +244,13 @@ result:
       sample: {"node1": {"before": "absent", "action": "create", "result": "changed", "rollback": "not_needed",
                          "after": "present"}}
 diff:
-  description: Each node's group state (V(present), V(absent) or V(unknown)) before and after.
+  description:
+    - Each node's group state (V(present), V(absent) or V(unknown)) before and after.
+    - C(before_header) and C(after_header) name the group (what C(--diff) prints).
   returned: success and when the transaction failed
   type: dict
-  sample: {"before": {"node1": "absent"}, "after": {"node1": "present"}}
+  sample: {"before": {"node1": "absent"}, "after": {"node1": "present"},
+           "before_header": "group 'analytics' on each node", "after_header": "group 'analytics' on each node"}
 error_kind:
   description:
     - On invalid input, V(invalid_input) (nothing was sent); on a record failure, V(run_record).

@@ -176,10 +176,13 @@ history:
       type: str
       sample: "timed out after 10.0s (ReadTimeout)"
 diff:
-  description: Whether the group exists before and after.
+  description:
+    - Whether the group exists before and after.
+    - When the module ends normally, C(before_header) and C(after_header) name the group and the node (what C(--diff) prints).
   returned: always
   type: dict
-  sample: {"before": {"exists": false}, "after": {"exists": true}}
+  sample: {"before": {"exists": false}, "after": {"exists": true},
+           "before_header": "group 'analytics' on node1", "after_header": "group 'analytics' on node1"}
 msg:
   description: One line saying what happened, or what failed and what to do.
   returned: always

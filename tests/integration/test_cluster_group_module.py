@@ -20,7 +20,8 @@ def test_success_returns_the_account_and_the_diff(simulated_cluster, tmp_path) -
     failed, result = run_module("cluster_group", module_args(cluster, record_dir=str(tmp_path), run_id="m1"), diff=True)
     assert not failed and result["changed"] is True
     assert result["result"]["outcome"] == "success" and result["result"]["run_id"] == "m1"
-    assert result["diff"] == {"before": dict.fromkeys(cluster.names, "absent"), "after": dict.fromkeys(cluster.names, "present")}
+    assert result["diff"] == {"before": dict.fromkeys(cluster.names, "absent"), "after": dict.fromkeys(cluster.names, "present"),
+                              "before_header": "group 'ops' on each node", "after_header": "group 'ops' on each node"}
     assert cluster.snapshot() == {name: ["ops"] for name in cluster.names}
     assert json.loads((tmp_path / "m1" / "run.json").read_text())["outcome"] == "success"
     failed, again = run_module("cluster_group", module_args(cluster, group="ops"))

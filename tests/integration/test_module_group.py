@@ -111,7 +111,9 @@ def test_check_mode_sends_only_gets_and_changes_nothing(one_node, state: str, ex
     assert (GROUP in node.groups) is existed
     assert set(methods(node)) == {"GET"}
     assert result["changed"] is True and result["write_attempted"] is False
-    assert result["diff"] == {"before": {"exists": existed}, "after": {"exists": not existed}}
+    header = "group '%s' on %s" % (GROUP, node.url.split("://", 1)[1])  # no node option: the URL's host:port
+    assert result["diff"] == {"before": {"exists": existed}, "after": {"exists": not existed},
+                              "before_header": header, "after_header": header}
     assert "would be" in result["msg"]
 
 
