@@ -21,7 +21,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._run_scope impor
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE, validate_state
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
-    RunRecord, is_default_record_path, new_run_id, record_path as _record_path, validate_run_id,
+    RunRecord, is_default_record_path, new_run_id, prune_runs, record_path as _record_path, validate_run_id,
 )
 
 
@@ -136,14 +136,20 @@ def record_path(record_dir: object) -> str:
     return _record_path(_plain(record_dir))
 
 
-def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str) -> dict[str, t.Any]:
-    """Keep the account's run outcome in the run's ``run.json`` through RunRecord, its only writer.
+def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str, records_kept: object = 0) -> dict[str, t.Any]:
+    """Keep the account's run outcome in the run's ``run.json`` through RunRecord, its only writer, then remove
+    the settled runs beyond the newest ``records_kept`` (0: none removed).
 
-    ``{kept}``: false when the file already held it (the fast path's module wrote it).
+    ``{kept, removed}``: kept is false when the file already held it (the fast path's module wrote it).
     """
     try:
+        keep = int(records_kept)  # type: ignore[call-overload]
+    except (TypeError, ValueError) as error:
+        raise AnsibleFilterError("records_kept must be a whole number, got %r" % (records_kept,)) from error
+    try:
         record = RunRecord(str(record_dir), str(account["run_id"]))
-        return {"kept": record.record_run_outcome(_plain(dict(account["record"]["run"])))}  # type: ignore[arg-type]
+        kept = record.record_run_outcome(_plain(dict(account["record"]["run"])))  # type: ignore[arg-type]
+        return {"kept": kept, "removed": prune_runs(str(record_dir), keep, current_run_id=record.run_id)}
     except ClusterOpsError as error:
         raise AnsibleFilterError(error.msg) from error
     except (KeyError, TypeError) as error:
@@ -165,16 +171,16 @@ def transaction_account(results: t.Mapping[str, t.Any], operation: str, group: s
 
 
 def transaction_report(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> dict[str, t.Any]:
-    """``{lines, failure}``: the summary to print and the final failure message (empty on success).
+    """``{lines, failure, node_failures}``: the summary to print, the final failure message (empty on success) and,
+    per node that needs attention in a failed run, the message its PLAY RECAP failure carries.
 
     ``record_dir`` is named in the finish command only when it is not the default one.
     """
     finish_record_dir = None if is_default_record_path(record_dir) else record_dir
-    return {
-        "lines": _summary.summary_lines(account),
-        # the summary above lists each node and its error once: the failure does not repeat them
-        "failure": _summary.failure_message(account, finish_record_dir, with_nodes=False),
-    }
+    # the summary lists each node and its error once: the failure does not repeat them
+    failure = _summary.failure_message(account, finish_record_dir, with_nodes=False)
+    return {"lines": _summary.summary_lines(account), "failure": failure,
+            "node_failures": _summary.node_failures(account, failure)}
 
 
 def finish_plan(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:

@@ -16,6 +16,7 @@ import json
 import os
 import random
 import re
+import shutil
 import tempfile
 import typing as t
 from urllib.parse import quote, unquote
@@ -31,6 +32,11 @@ NODES_DIR = "nodes"
 RUN_FILE = "run.json"
 _SECRET_KEYS = frozenset(("api_token", "invocation", "token"))
 DEFAULT_RECORD_DIR = "~/.clusterops/records"
+# Retention: the settled runs kept per record directory (newest first); 0 keeps every record.
+DEFAULT_RECORDS_KEPT = 50
+# Only a run whose run.json holds one of these may be removed: nothing is left to finish on any of its nodes.
+# A run with no readable outcome (interrupted, still running) or a rollback_incomplete run is never removed.
+PRUNABLE_OUTCOMES = ("success", "rolled_back", "failed", "finished")
 RECORD_DIR_ENV = "CLUSTEROPS_RECORD_DIR"
 
 
@@ -180,6 +186,54 @@ def list_runs(record_dir: str) -> list[str]:
     root = os.path.abspath(os.path.expanduser(record_dir))
     return sorted(name for name in _list_dir(root)
                   if re.fullmatch(RUN_ID_PATTERN, name) and name not in (".", "..") and os.path.isdir(os.path.join(root, name)))
+
+
+def prune_runs(record_dir: str, keep: int, current_run_id: str = "") -> list[str]:
+    """Remove the run directories beyond the newest ``keep`` settled runs; the run ids removed (oldest first).
+
+    Settled: ``run.json`` holds an outcome in PRUNABLE_OUTCOMES. "Newest" is the latest change to the run's
+    directory, ``nodes/`` or ``run.json``, so a reused run id that is being written counts as new; the current run,
+    when settled, is the newest and counts as one of the ``keep``. The current run, unsettled runs and symlinks are
+    never removed; ``keep`` 0 (or less) removes nothing. A directory that cannot be removed is left for the next run.
+    """
+    if keep <= 0:
+        return []
+    root = os.path.abspath(os.path.expanduser(record_dir))
+    settled = []
+    for run_id in list_runs(root):
+        run_dir = os.path.join(root, run_id)
+        if os.path.islink(run_dir) or _settled_outcome(run_dir) is None:
+            continue
+        settled.append((run_id == current_run_id, _last_change(run_dir), run_id))
+    settled.sort(reverse=True)
+    removed = []
+    for entry in sorted(settled[keep:], key=lambda entry: entry[1:]):
+        run_id = entry[2]
+        try:
+            shutil.rmtree(os.path.join(root, run_id))
+        except OSError:
+            continue
+        removed.append(run_id)
+    return removed
+
+
+def _settled_outcome(run_dir: str) -> str | None:
+    try:
+        with open(os.path.join(run_dir, RUN_FILE), encoding="utf-8") as handle:
+            outcome = json.load(handle).get("outcome")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return outcome if outcome in PRUNABLE_OUTCOMES else None
+
+
+def _last_change(run_dir: str) -> float:
+    times = []
+    for path in (run_dir, os.path.join(run_dir, NODES_DIR), os.path.join(run_dir, RUN_FILE)):
+        try:
+            times.append(os.stat(path).st_mtime)
+        except OSError:
+            pass
+    return max(times, default=0.0)
 
 
 def _intent_count(record: dict[str, t.Any]) -> int:

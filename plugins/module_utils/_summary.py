@@ -98,6 +98,17 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
     return "\n".join(lines)
 
 
+def node_failures(account: t.Mapping[str, t.Any], failure: str) -> dict[str, str]:
+    """``{node: message}`` for each node that needs attention in a failed run (``failure`` not empty): what a
+    playbook's last play fails that node with, so PLAY RECAP names it. The node's error is in the summary."""
+    if not failure:
+        return {}
+    nodes = account.get("nodes") or {}
+    return {node: "%s\n%s%s" % (failure, _node_line(node, {**nodes[node], "error": None}),
+                                "; its error is in the summary above" if nodes[node].get("error") else "")
+            for node in _attention(nodes)}
+
+
 def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:
     """The one command that finishes an incomplete rollback (from a checkout; FQCN when installed)."""
     extra = " -e group_transaction_record_dir=%s" % record_dir if record_dir else ""

@@ -76,8 +76,10 @@ SCENARIOS: dict[str, Scenario] = {
     "filter:keep_run_outcome": Scenario(prepared_run=True, writes=False, stdout=('"kept": true',)),
     "role:1": Scenario(after=everywhere(GROUP)),
     "role:2": Scenario(before=everywhere(GROUP), outages={"node2": "DELETE"}, rc=2, stdout=("rolled_back: {",)),
-    "role:3": Scenario(before=everywhere(GROUP), writes=False, stdout=("node1  present",)),
-    "role:4": Scenario(prepared_run=True, after=everywhere()),
+    "role:3": Scenario(outages={"node2": "POST"}, rc=2, stdout=("create of analytics ended rolled_back (run ",)),
+    "role:4": Scenario(outages={"node3": "POST"}, rc=2, stdout=("create of analytics: rolled_back",)),
+    "role:5": Scenario(before=everywhere(GROUP), writes=False, stdout=("node1  present",)),
+    "role:6": Scenario(prepared_run=True, after=everywhere()),
 }
 
 
@@ -115,7 +117,7 @@ def substitute(text: str, cluster: SimulatedCluster, record_dir: Path) -> str:
 
 def as_playbook(name: str, text: str, cluster: SimulatedCluster) -> list[dict]:
     document = yaml.safe_load(text)
-    if all("hosts" in entry for entry in document):
+    if all("hosts" in entry or "ansible.builtin.import_playbook" in entry for entry in document):
         return document
     # tasks: one play on the cluster; no waiting for backoff, and the simulated nodes' CA for every module
     defaults = {"ca_path": cluster.ca_path, "backoff_base": 0.0, "backoff_max": 0.0, "timeout": 5}
