@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/clusterops/groups
 
 ARGS ?=
 
-.PHONY: setup demo test lint sanity units pytest matrix clean cluster-start cluster-stop
+.PHONY: setup demo test lint sanity units integration pytest matrix clean cluster-start cluster-stop
 .DEFAULT_GOAL := test
 
 $(STAMP): requirements-dev.txt requirements.txt
@@ -33,6 +33,10 @@ sanity: setup
 units: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/ansible_test.sh units
 
+# ansible-test integration targets (tests/integration/targets/), each against its own simulator on 127.0.0.1.
+integration: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/ansible_test.sh integration $(ARGS)
+
 pytest: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --durations=25
 
@@ -41,7 +45,7 @@ pytest: setup
 matrix: setup
 	$(BIN)/python tools/matrix.py $(ARGS)
 
-test: lint sanity units pytest matrix
+test: lint sanity units integration pytest matrix
 
 cluster-start: setup
 	$(BIN)/python tools/local_cluster.py start $(ARGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run ansible-test (sanity | units) on the collection.
+# Run ansible-test (sanity | units | integration) on the collection.
 # ansible-test needs the collection at .../ansible_collections/clusterops/groups and rejects a symlinked tree,
 # so we stage a copy of the files git knows (tracked + untracked-but-not-ignored) into a temporary tree.
 # ansible-test bootstraps pip in its venvs with a script it downloads from a host that may be unreachable;
@@ -8,7 +8,7 @@
 # the Python it tests with (default: the Python of the ansible-test that runs). Each release wants the bootstrap
 # under its own name (get_pip_23_1_2.py for 2.16/2.17, 24_2 for 2.18/2.19, 25_2 for 2.20/2.21).
 set -euo pipefail
-command=${1:?usage: ansible_test.sh sanity|units}
+command=${1:?usage: ansible_test.sh sanity|units|integration [ansible-test options and targets]}
 shift
 repo=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${ANSIBLE_TEST_VENV:-}" ]; then
@@ -49,5 +49,9 @@ case "$command" in
     else
       echo "no ansible-test unit tests yet (tests/unit/plugins missing)" >&2; exit 1
     fi ;;
+  integration)
+    # --local: the targets run in this venv (requests and the simulator are there; no container engine, no
+    # download). They talk only to the simulator they start on 127.0.0.1 (tests/integration/targets/).
+    ansible-test integration --local --python "$python" --color no "$@" ;;
   *) echo "unknown command: $command" >&2; exit 2 ;;
 esac
