@@ -40,7 +40,7 @@ integration: setup
 pytest: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --durations=25
 
-# Every other ansible-core release we claim (tests/matrix/): sanity, units and the `matrix` pytest subset, each in
+# Every other ansible-core release we claim (tests/matrix/): sanity, units, integration and the `matrix` pytest subset, each in
 # its own pinned venv under .matrix/ (cached by the requirement file's hash). A release whose Python is missing fails.
 matrix: setup
 	$(BIN)/python tools/matrix.py $(ARGS)

@@ -1,5 +1,6 @@
-"""The ansible-core release matrix: per release, a pinned venv, its own ansible-test sanity and units, and the
-`matrix` pytest subset (real ansible-playbook over real HTTP against the simulator) run by that venv.
+"""The ansible-core release matrix: per release, a pinned venv, its own ansible-test sanity, units and integration
+(the targets under tests/integration/targets/), and the `matrix` pytest subset (real ansible-playbook over real
+HTTP against the simulator) run by that venv.
 
     python tools/matrix.py                      # every release in tests/matrix/
     python tools/matrix.py --release 2.16 --step pytest
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MATRIX_DIR = os.path.join(REPO_ROOT, "tests", "matrix")
 VENV_ROOT = os.path.join(REPO_ROOT, ".matrix", "venvs")
-STEPS = ("sanity", "units", "pytest")
+STEPS = ("sanity", "units", "integration", "pytest")
 _PYTHON_LINE = re.compile(r"^#\s*python:\s*(\d+\.\d+)\s*$", re.MULTILINE)
 _RELEASE_FILE = re.compile(r"requirements-(\d+\.\d+)\.txt$")
 
@@ -128,7 +129,7 @@ def step_command(step: str, release: Release, venv: str) -> tuple[list[str], dic
     """The command and environment of one step, run by the release's own venv."""
     env = dict(os.environ, PATH=os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", ""))
     env.pop("VIRTUAL_ENV", None)
-    if step in ("sanity", "units"):
+    if step in ("sanity", "units", "integration"):
         env.update(ANSIBLE_TEST_VENV=venv, PYTHON_VERSION=release.python_version)
         return ["bash", os.path.join(REPO_ROOT, "tools", "ansible_test.sh"), step], env
     return [os.path.join(venv, "bin", "python"), "-m", "pytest", "-m", "matrix", "-q", "--durations=5"] + matrix_test_files(), env
