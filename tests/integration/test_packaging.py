@@ -28,6 +28,7 @@ DEVELOPMENT_LEFTOVERS = {
     ".venv/bin/python": "virtualenv",
     ".venv/pyvenv.cfg": "virtualenv",
     ".venv-import/bin/python": "import checks virtualenv",
+    ".venv-navigator/bin/python": "ansible-navigator checks virtualenv",
     "plugins/module_utils/__pycache__/_transport.cpython-311.pyc": "bytecode cache",
     ".pytest_cache/v/cache/nodeids": "pytest cache",
     ".ansible/collections/placeholder": "ansible-test/ansible-lint cache",
