@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/clusterops/groups
 
 ARGS ?=
 
-.PHONY: setup demo test lint sanity units integration navigator pytest matrix clean cluster-start cluster-stop
+.PHONY: setup demo test lint sanity units integration navigator docsite pytest matrix clean cluster-start cluster-stop
 .DEFAULT_GOAL := test
 
 $(STAMP): requirements-dev.txt requirements.txt
@@ -42,6 +42,11 @@ integration: setup
 navigator: setup
 	bash tools/navigator_checks.sh
 
+# The collection docsite (antsibull-docs sphinx-init + sphinx-build -W) into build/docsite, from its own pinned venv
+# .venv-docsite (tools/requirements-docsite.txt), made on first use. The dev release only (not in the matrix).
+docsite: setup
+	bash tools/docsite.sh
+
 pytest: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --durations=25
 
@@ -50,7 +55,7 @@ pytest: setup
 matrix: setup
 	$(BIN)/python tools/matrix.py $(ARGS)
 
-test: lint sanity units integration navigator pytest matrix
+test: lint sanity units integration navigator docsite pytest matrix
 
 cluster-start: setup
 	$(BIN)/python tools/local_cluster.py start $(ARGS)
@@ -59,4 +64,4 @@ cluster-stop: setup
 	$(BIN)/python tools/local_cluster.py stop
 
 clean:
-	rm -rf $(VENV) .venv-navigator .collections tests/output .pytest_cache .matrix
+	rm -rf $(VENV) .venv-navigator .venv-docsite build/docsite .collections tests/output .pytest_cache .matrix

@@ -29,6 +29,8 @@ DEVELOPMENT_LEFTOVERS = {
     ".venv/pyvenv.cfg": "virtualenv",
     ".venv-import/bin/python": "import checks virtualenv",
     ".venv-navigator/bin/python": "ansible-navigator checks virtualenv",
+    ".venv-docsite/bin/python": "docsite virtualenv",
+    "build/docsite/index.html": "docsite build output",
     "plugins/module_utils/__pycache__/_transport.cpython-311.pyc": "bytecode cache",
     ".pytest_cache/v/cache/nodeids": "pytest cache",
     ".ansible/collections/placeholder": "ansible-test/ansible-lint cache",
