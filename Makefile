@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/clusterops/groups
 
 ARGS ?=
 
-.PHONY: setup demo test lint sanity units integration pytest matrix clean cluster-start cluster-stop
+.PHONY: setup demo test lint sanity units integration navigator docsite pytest matrix clean cluster-start cluster-stop
 .DEFAULT_GOAL := test
 
 $(STAMP): requirements-dev.txt requirements.txt
@@ -37,6 +37,16 @@ units: setup
 integration: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tools/ansible_test.sh integration $(ARGS)
 
+# ansible-navigator run (success, rollback) and replay of create_group.yml against a local simulator, from its own
+# pinned venv .venv-navigator (tools/requirements-navigator.txt), made on first use.
+navigator: setup
+	bash tools/navigator_checks.sh
+
+# The collection docsite (antsibull-docs sphinx-init + sphinx-build -W) into build/docsite, from its own pinned venv
+# .venv-docsite (tools/requirements-docsite.txt), made on first use. The dev release only (not in the matrix).
+docsite: setup
+	bash tools/docsite.sh
+
 pytest: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --durations=25
 
@@ -45,7 +55,7 @@ pytest: setup
 matrix: setup
 	$(BIN)/python tools/matrix.py $(ARGS)
 
-test: lint sanity units integration pytest matrix
+test: lint sanity units integration navigator docsite pytest matrix
 
 cluster-start: setup
 	$(BIN)/python tools/local_cluster.py start $(ARGS)
@@ -54,4 +64,4 @@ cluster-stop: setup
 	$(BIN)/python tools/local_cluster.py stop
 
 clean:
-	rm -rf $(VENV) .collections tests/output .pytest_cache .matrix
+	rm -rf $(VENV) .venv-navigator .venv-docsite build/docsite .collections tests/output .pytest_cache .matrix
