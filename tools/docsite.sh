@@ -10,13 +10,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 venv="$repo/.venv-docsite"
 requirements="$repo/tools/requirements-docsite.txt"
 output="$repo/build/docsite"
-if [ ! -f "$venv/.installed" ] || [ "$requirements" -nt "$venv/.installed" ]; then
-    "${PYTHON:-python3.11}" -m venv "$venv"
-    # pip names every index location it skips on these machines: keep its real messages only
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1 |
-        { grep -v "^WARNING: Location " || true; }
-    touch "$venv/.installed"
-fi
+# shellcheck source=tools/_pinned_venv.sh
+. "$repo/tools/_pinned_venv.sh"
+pinned_venv "$venv" "$requirements"
 [ -e "$repo/.collections/ansible_collections/clusterops/groups" ] ||
     { echo "docsite: .collections link missing: run make setup" >&2; exit 1; }
 

@@ -8,13 +8,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv="$repo/.venv-import"
 requirements="$repo/tools/requirements-import.txt"
-if [ ! -f "$venv/.installed" ] || [ "$requirements" -nt "$venv/.installed" ]; then
-    "${PYTHON:-python3.11}" -m venv "$venv"
-    # pip names every index location it skips on these machines: keep its real messages only
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1 |
-        { grep -v "^WARNING: Location " || true; }
-    touch "$venv/.installed"
-fi
+# shellcheck source=tools/_pinned_venv.sh
+. "$repo/tools/_pinned_venv.sh"
+pinned_venv "$venv" "$requirements"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clusterops-import.XXXXXX")
 trap 'rm -rf "$work"' EXIT

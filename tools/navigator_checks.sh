@@ -12,13 +12,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 venv="$repo/.venv-navigator"
 requirements="$repo/tools/requirements-navigator.txt"
-if [ ! -f "$venv/.installed" ] || [ "$requirements" -nt "$venv/.installed" ]; then
-    "${PYTHON:-python3.11}" -m venv "$venv"
-    # pip names every index location it skips on these machines: keep its real messages only
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" 2>&1 |
-        { grep -v "^WARNING: Location " || true; }
-    touch "$venv/.installed"
-fi
+# shellcheck source=tools/_pinned_venv.sh
+. "$repo/tools/_pinned_venv.sh"
+pinned_venv "$venv" "$requirements"
 [ -e .collections/ansible_collections/clusterops/groups ] ||
     { echo "navigator checks: .collections link missing: run make setup" >&2; exit 1; }
 
