@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils._cluster_status import run_cluster_group_info_task
-from ansible_collections.clusterops.groups.plugins.modules.cluster_group_info import ARGUMENT_RULES, argument_spec
+from ansible_collections.clusterops.groups.plugins.modules.cluster_group_info import ARGUMENT_RULES, argument_spec, execute_module
 from ansible_collections.clusterops.groups.plugins.plugin_utils._cluster_action import ClusterAction, NodeProgress
 
 
@@ -21,4 +20,4 @@ class ActionModule(ClusterAction):
         return "status of group '%s'" % params.get("name")
 
     def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
-        return run_cluster_group_info_task(params, on_node_done=progress.node_done)
+        return execute_module(params, check_mode, on_node_done=progress.node_done)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils._group_module import run_group_task
-from ansible_collections.clusterops.groups.plugins.modules.group import ARGUMENT_RULES, argument_spec
+from ansible_collections.clusterops.groups.plugins.modules.group import ARGUMENT_RULES, argument_spec, execute_module
 from ansible_collections.clusterops.groups.plugins.plugin_utils._controller_action import ControllerModuleAction
 
 
@@ -18,4 +17,4 @@ class ActionModule(ControllerModuleAction):
         return argument_spec()
 
     def execute(self, params: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
-        return run_group_task(params, check_mode=check_mode)
+        return execute_module(params, check_mode)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils._group_module import run_group_info_task
-from ansible_collections.clusterops.groups.plugins.modules.group_info import argument_spec
+from ansible_collections.clusterops.groups.plugins.modules.group_info import argument_spec, execute_module
 from ansible_collections.clusterops.groups.plugins.plugin_utils._controller_action import ControllerModuleAction
 
 
@@ -17,4 +16,4 @@ class ActionModule(ControllerModuleAction):
         return argument_spec()
 
     def execute(self, params: dict[str, t.Any], check_mode: bool) -> dict[str, t.Any]:
-        return run_group_info_task(params)
+        return execute_module(params, check_mode)

@@ -19,7 +19,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._node_identity i
 from ansible_collections.clusterops.groups.plugins.module_utils._run_scope import (
     choose_path, coverage, run_scope_errors as _run_scope_errors,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE, validate_state
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import OPERATION_BY_STATE, validate_state
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     RunRecord, is_default_record_path, new_run_id, prune_runs, record_path as _record_path, validate_run_id,
 )
@@ -124,9 +124,9 @@ def run_id(requested: object) -> str:
 
 
 def operation(state: object) -> str:
-    """The operation of a requested state: present -> create, absent -> delete (``_group_state.ACTION_BY_STATE``)."""
+    """The operation of a requested state: present -> create, absent -> delete (``_group_state.OPERATION_BY_STATE``)."""
     try:
-        return ACTION_BY_STATE[validate_state(state)]
+        return OPERATION_BY_STATE[validate_state(state)]
     except ClusterOpsError as error:
         raise AnsibleFilterError(error.msg) from error
 
@@ -164,7 +164,7 @@ def transaction_plan(results: t.Mapping[str, t.Any], record: t.Optional[t.Mappin
 def transaction_account(results: t.Mapping[str, t.Any], operation: str, group: str, run_id: str,
                         plan: t.Mapping[str, str], compensation_results: t.Mapping[str, t.Any],
                         record: t.Optional[t.Mapping[str, t.Any]] = None, check_mode: bool = False) -> dict[str, t.Any]:
-    if operation not in _transaction.OPERATION_TARGET_STATE:
+    if operation not in OPERATION_BY_STATE.values():
         raise AnsibleFilterError("unknown operation %r" % operation)
     return _transaction.build_account(operation, group, run_id, results, plan, compensation_results or {},
                                       record, check_mode=bool(check_mode))

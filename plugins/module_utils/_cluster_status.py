@@ -15,14 +15,14 @@ import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import (
-    CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, NOT_FINISHED_MSG, NodeDone, NodeTarget, SessionPool, Settings, phase_settings, run_node_phase,
+    DEFAULT_WORKERS, NOT_FINISHED_MSG, NodeDone, NodeTarget, SessionPool, Settings, phase_settings, run_node_phase,
     validate_nodes,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings, insecure_tls_warning
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import read_group_reply
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, url_without_userinfo
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
 
 READ_PHASE = "read"
 
@@ -57,20 +57,3 @@ def _read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _st
     except ClusterOpsError as error:
         return {"failed": True, "exists": None, "msg": error.to_result().get("msg", str(error))}
     return {"exists": reply.status != 404, "requests": client.request_count}
-
-
-def run_cluster_group_info_task(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None,
-                                on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
-    """The clusterops.groups.cluster_group_info module: ``{changed, failed, msg, result}``; InvalidInput on bad input."""
-    if params.get("hosts") is not None:
-        raise InvalidInput("hosts is resolved on the controller by the cluster_group_info action plugin; a module run on "
-                           "its own needs nodes", option="hosts")
-    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
-    outcome = read_cluster_status(
-        params.get("nodes"), params.get("name"), options,
-        workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
-        deadline_seconds=params.get("deadline"), sleep=sleep, on_node_done=on_node_done)
-    account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
-    insecure = [] if params.get("validate_certs") is not False else [
-        insecure_tls_warning([url_without_userinfo(str(node.get("api_url"))) for node in params.get("nodes") or []])]
-    return {"warnings": insecure, "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], "result": account}

@@ -26,18 +26,18 @@ from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_OPTION_NAMES, client_settings, insecure_tls_warning, validate_api_url, validate_connection_options,
+    CONNECTION_OPTION_NAMES, client_settings, validate_api_url, validate_connection_options,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
-    ACTION_BY_STATE, GroupOutcome, ensure_group, validate_state,
+    OPERATION_BY_STATE, GroupOutcome, ensure_group, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     NodeRecorder, RunRecord, new_run_id, validate_node_name, validate_run_id,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session, url_without_userinfo
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
 
 try:
     from requests.adapters import HTTPAdapter
@@ -115,7 +115,7 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
 
 def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: str, run_id: str, check_mode: bool,
               record_dir: str | None) -> dict[str, t.Any]:
-    operation = ACTION_BY_STATE[state]
+    operation = OPERATION_BY_STATE[state]
     apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True,
                                phase=APPLY_PHASE)
     record = settings.record.load() if settings.record is not None else None
@@ -333,56 +333,3 @@ class SessionPool:
             for session in self.sessions:
                 session.close()
             self.sessions = []
-
-
-# ---- what the module runs ----
-
-def run_cluster_group_task(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
-                           on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
-    """The clusterops.groups.cluster_group module: ``{changed, failed, msg, result, diff}``; InvalidInput on bad input."""
-    if params.get("hosts") is not None:
-        raise InvalidInput("hosts is resolved on the controller by the cluster_group action plugin; a module run on its "
-                           "own needs nodes", option="hosts")
-    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
-    workers = DEFAULT_WORKERS if params.get("workers") is None else params["workers"]
-    if params.get("state") == FINISHED_STATE:
-        outcome = _finish_task(params, options, check_mode, workers, sleep, on_node_done)
-    else:
-        if params.get("record") is not None:
-            raise InvalidInput("record is the run to finish, only with state=finished", option="record")
-        outcome = run_cluster_transaction(
-            params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
-            workers=workers, deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
-            run_id=params.get("run_id"), sleep=sleep, lock_wait_seconds=params.get("lock_wait") or 0.0,
-            on_node_done=on_node_done)
-    account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
-    nodes = account["nodes"]
-    insecure = [] if params.get("validate_certs") is not False else [
-        insecure_tls_warning([url_without_userinfo(str(node.get("api_url"))) for node in params.get("nodes") or []])]
-    return {
-        "warnings": insecure,
-        "changed": outcome["changed"],
-        "failed": outcome["failed"],
-        "msg": outcome["msg"],
-        "result": account,
-        "diff": {"before": {node: entry["before"] for node, entry in nodes.items()},
-                 "after": {node: entry["after"] for node, entry in nodes.items()},
-                 "before_header": "group '%s' on each node" % account.get("group"),
-                 "after_header": "group '%s' on each node" % account.get("group")},
-    }
-
-
-def _finish_task(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: bool, workers: object,
-                 sleep: t.Callable[[float], None] | None, on_node_done: NodeDone | None) -> dict[str, t.Any]:
-    """state=finished: put the nodes of the run in ``record`` back (finish_rollback.yml on the cluster-wide path)."""
-    if check_mode:
-        raise InvalidInput("state=finished has no check mode: run finish_rollback.yml without --check", option="state")
-    if params.get("nodes") is not None:
-        raise InvalidInput("state=finished takes its nodes and URLs from record; do not pass nodes", option="nodes")
-    record = params.get("record")
-    if not isinstance(record, dict):
-        raise InvalidInput("state=finished needs record, the run record to finish (an artifact's record, or "
-                           "finish_rollback.yml's loaded record), got %r" % (type(record).__name__,), option="record")
-    return finish_cluster_transaction(record, options, workers=validate_workers(workers),
-                                      deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
-                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"))

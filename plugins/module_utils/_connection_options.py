@@ -31,6 +31,10 @@ STATUS_HINTS = {
     415: "the node refused the request's Content-Type",
     422: "the node refused the request's body",
 }
+# The one table of connection defaults: the argspec, the validation below, the transport's own defaults and the doc
+# fragment (plugins/doc_fragments/connection.py) follow it (tests/unit/plugins/module_utils/test_connection_options.py).
+CONNECTION_DEFAULTS: t.Mapping[str, t.Any] = {"validate_certs": True, "timeout": 10.0, "retries": 3, "backoff_base": 0.5,
+                                              "backoff_max": 8.0}
 CONNECTION_OPTION_NAMES = ("api_url", "api_token", "validate_certs", "ca_path", "timeout", "retries", "backoff_base", "backoff_max")
 
 
@@ -39,27 +43,27 @@ def connection_argument_spec() -> dict[str, dict[str, t.Any]]:
     return {
         "api_url": {"type": "str", "required": True},
         "api_token": {"type": "str", "no_log": True, "fallback": (env_fallback, [TOKEN_ENV_VAR])},
-        "validate_certs": {"type": "bool", "default": True},
+        "validate_certs": {"type": "bool", "default": CONNECTION_DEFAULTS["validate_certs"]},
         "ca_path": {"type": "path"},
-        "timeout": {"type": "float", "default": 10.0},
-        "retries": {"type": "int", "default": 3},
-        "backoff_base": {"type": "float", "default": 0.5},
-        "backoff_max": {"type": "float", "default": 8.0},
+        "timeout": {"type": "float", "default": CONNECTION_DEFAULTS["timeout"]},
+        "retries": {"type": "int", "default": CONNECTION_DEFAULTS["retries"]},
+        "backoff_base": {"type": "float", "default": CONNECTION_DEFAULTS["backoff_base"]},
+        "backoff_max": {"type": "float", "default": CONNECTION_DEFAULTS["backoff_max"]},
     }
 
 
 def validate_connection_options(params: dict[str, t.Any]) -> dict[str, t.Any]:
     """Return the connection options, checked and normalized; raise InvalidInput on the first problem."""
-    backoff_base = _number(params, "backoff_base", 0.5, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
+    backoff_base = _number(params, "backoff_base", minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
     return {
         "api_url": validate_api_url(params.get("api_url")),
         "api_token": _token(params.get("api_token")),
-        "validate_certs": _boolean(params, "validate_certs", True),
+        "validate_certs": _boolean(params, "validate_certs"),
         "ca_path": _ca_path(params.get("ca_path")),
-        "timeout": _number(params, "timeout", 10.0, minimum=0.0, maximum=MAX_TIMEOUT_SECONDS, exclusive_minimum=True),
-        "retries": _retries(params.get("retries", 3)),
+        "timeout": _number(params, "timeout", minimum=0.0, maximum=MAX_TIMEOUT_SECONDS, exclusive_minimum=True),
+        "retries": _retries(params.get("retries")),
         "backoff_base": backoff_base,
-        "backoff_max": _number(params, "backoff_max", 8.0, minimum=backoff_base, maximum=MAX_BACKOFF_SECONDS),
+        "backoff_max": _number(params, "backoff_max", minimum=backoff_base, maximum=MAX_BACKOFF_SECONDS),
     }
 
 
@@ -136,10 +140,10 @@ def _ca_path(ca_path: object) -> str | None:
     return ca_path
 
 
-def _boolean(params: dict[str, t.Any], option: str, default: bool) -> bool:
-    value = params.get(option, default)
+def _boolean(params: dict[str, t.Any], option: str) -> bool:
+    value = params.get(option)
     if value is None:
-        return default
+        return CONNECTION_DEFAULTS[option]
     if not isinstance(value, bool):
         raise InvalidInput("%s must be true or false, got %r" % (option, value), option=option)
     return value
@@ -147,17 +151,16 @@ def _boolean(params: dict[str, t.Any], option: str, default: bool) -> bool:
 
 def _retries(value: object) -> int:
     if value is None:
-        return 3
+        return CONNECTION_DEFAULTS["retries"]
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES:
         raise InvalidInput("retries must be an integer from 0 to %d, got %r" % (MAX_RETRIES, value), option="retries")
     return value
 
 
-def _number(params: dict[str, t.Any], option: str, default: float, minimum: float, maximum: float,
-            exclusive_minimum: bool = False) -> float:
+def _number(params: dict[str, t.Any], option: str, minimum: float, maximum: float, exclusive_minimum: bool = False) -> float:
     value = params.get(option)
     if value is None:
-        value = default
+        value = CONNECTION_DEFAULTS[option]
     valid = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if valid:
         valid = (value > minimum if exclusive_minimum else value >= minimum) and value <= maximum

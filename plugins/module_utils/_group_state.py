@@ -25,14 +25,15 @@ from ansible_collections.clusterops.groups.plugins.module_utils._errors import (
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import AMBIGUOUS, DECIDE, HARD, OK, NodeClient, Reply
 
 GROUP_COLLECTION_PATH = "/v1/group/"
-ACTION_BY_STATE = {"present": "create", "absent": "delete"}
+# the one map of a requested state to the operation of the run (and the action a node needs when it differs)
+OPERATION_BY_STATE = {"present": "create", "absent": "delete"}
 METHOD_BY_ACTION = {"create": "POST", "delete": "DELETE"}
 
 
 def validate_state(state: object) -> str:
     """The requested state, present or absent; anything else is refused before any request."""
-    if state not in ACTION_BY_STATE:
-        raise InvalidInput("state must be one of %s, got %r" % (", ".join(ACTION_BY_STATE), state), option="state")
+    if state not in OPERATION_BY_STATE:
+        raise InvalidInput("state must be one of %s, got %r" % (", ".join(OPERATION_BY_STATE), state), option="state")
     return t.cast(str, state)
 
 
@@ -143,7 +144,7 @@ def _ensure(client: NodeClient, name: str, state: str, check_mode: bool,
     outcome.exists = outcome.existed_before
     if outcome.existed_before == desired:
         return
-    outcome.action = ACTION_BY_STATE[state]
+    outcome.action = OPERATION_BY_STATE[state]
     outcome.changed = True
     if check_mode:
         outcome.exists = desired  # what the write would do; nothing was sent

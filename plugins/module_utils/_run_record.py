@@ -22,7 +22,7 @@ import typing as t
 from urllib.parse import quote, unquote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
-from ansible_collections.clusterops.groups.plugins.module_utils._group_state import ACTION_BY_STATE
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import OPERATION_BY_STATE
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import url_without_userinfo
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
@@ -266,7 +266,7 @@ class NodeRecorder:
     def intent(self, existed_before: bool) -> None:
         if self.record is not None:
             # operation in the transaction's words (create/delete), as plugins/module_utils/_transaction.py reads it
-            self.record.record_node_intent(self.node, self.node_url, self.group, ACTION_BY_STATE[self.state], existed_before)
+            self.record.record_node_intent(self.node, self.node_url, self.group, OPERATION_BY_STATE[self.state], existed_before)
             self.intent_written = True
 
     def outcome(self, result: dict[str, t.Any]) -> None:

@@ -15,7 +15,6 @@ import typing as t
 
 Result = t.Optional[t.Mapping[str, t.Any]]
 
-OPERATION_TARGET_STATE = {"create": "present", "delete": "absent"}
 OPERATION_FINISH = "finish_rollback"
 OPERATION_STATUS = "status"
 

@@ -23,6 +23,7 @@ description:
 author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
+  - clusterops.groups.attributes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
@@ -119,20 +120,12 @@ options:
     default: 5
     version_added: 0.1.0
 attributes:
-  action:
-    support: full
-    description: Runs on the controller as an action plugin; no module is sent to any host.
   check_mode:
     support: full
     description: Sends only GET requests and reports per node what it would do.
   diff_mode:
     support: full
     description: Shows each node's group state before and after.
-  action_group:
-    support: full
-    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
-    membership:
-      - clusterops.groups.cluster
 notes:
   - Runs once per task host on the controller (C(requests) must be importable by ansible-playbook's Python); run it
     once (C(run_once) or a play on C(localhost)).
@@ -260,10 +253,14 @@ error_kind:
   sample: invalid_input
 """
 
-from ..module_utils._cluster_transaction import DEFAULT_WORKERS, run_cluster_group_task
-from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._module_boundary import run_module
+import typing as t
 
+from ..module_utils._cluster_transaction import (
+    CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, FINISHED_STATE, NodeDone, finish_cluster_transaction,
+    run_cluster_transaction, validate_workers,
+)
+from ..module_utils._errors import InvalidInput
+from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
 
 ARGUMENT_RULES = {
     "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),
@@ -273,15 +270,13 @@ ARGUMENT_RULES = {
 
 
 def argument_spec() -> dict:
-    spec = connection_argument_spec()
-    spec.update(
+    return module_argument_spec(
         api_url={"type": "str"},
         hosts={"type": "list", "elements": "str"},
         progress_interval={"type": "float", "default": 5.0},
         nodes={"type": "list", "elements": "dict",
                "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
-        name={"type": "raw", "required": True, "aliases": ["group"]},
-        state={"type": "str", "choices": ["present", "absent", "finished"], "default": "present"},
+        state={"type": "str", "choices": ["present", "absent", FINISHED_STATE], "default": "present"},
         record={"type": "dict"},
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
@@ -289,12 +284,60 @@ def argument_spec() -> dict:
         run_id={"type": "str"},
         lock_wait={"type": "float", "default": 0.0},
     )
-    return spec
+
+
+def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
+                   on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
+    """The transaction (or, with state=finished, the finish of an earlier run) over every node, then its account."""
+    if params.get("hosts") is not None:
+        raise InvalidInput("hosts is resolved on the controller by the cluster_group action plugin; a module run on its "
+                           "own needs nodes", option="hosts")
+    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    workers = DEFAULT_WORKERS if params.get("workers") is None else params["workers"]
+    if params.get("state") == FINISHED_STATE:
+        outcome = _finish(params, options, check_mode, workers, sleep, on_node_done)
+    else:
+        if params.get("record") is not None:
+            raise InvalidInput("record is the run to finish, only with state=finished", option="record")
+        outcome = run_cluster_transaction(
+            params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
+            workers=workers, deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
+            run_id=params.get("run_id"), sleep=sleep, lock_wait_seconds=params.get("lock_wait") or 0.0,
+            on_node_done=on_node_done)
+    account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
+    nodes = account["nodes"]
+    header = "group '%s' on each node" % account.get("group")
+    return {
+        "warnings": tls_warnings(params.get("validate_certs"),
+                                 [node.get("api_url") for node in params.get("nodes") or []]),
+        "changed": outcome["changed"],
+        "failed": outcome["failed"],
+        "msg": outcome["msg"],
+        "result": account,
+        "diff": {"before": {node: entry["before"] for node, entry in nodes.items()},
+                 "after": {node: entry["after"] for node, entry in nodes.items()},
+                 "before_header": header, "after_header": header},
+    }
+
+
+def _finish(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: bool, workers: object,
+            sleep: t.Callable[[float], None] | None, on_node_done: NodeDone | None) -> dict[str, t.Any]:
+    """state=finished: put the nodes of the run in ``record`` back (finish_rollback.yml on the cluster-wide path)."""
+    if check_mode:
+        raise InvalidInput("state=finished has no check mode: run finish_rollback.yml without --check", option="state")
+    if params.get("nodes") is not None:
+        raise InvalidInput("state=finished takes its nodes and URLs from record; do not pass nodes", option="nodes")
+    record = params.get("record")
+    if not isinstance(record, dict):
+        raise InvalidInput("state=finished needs record, the run record to finish (an artifact's record, or "
+                           "finish_rollback.yml's loaded record), got %r" % (type(record).__name__,), option="record")
+    return finish_cluster_transaction(record, options, workers=validate_workers(workers),
+                                      deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
+                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"))
 
 
 def main() -> None:
-    run_module(argument_spec(), lambda module: run_cluster_group_task(module.params, check_mode=module.check_mode),
-               **ARGUMENT_RULES)
+    run_module(argument_spec(), execute_module, **ARGUMENT_RULES)
 
 
 if __name__ == "__main__":

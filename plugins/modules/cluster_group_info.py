@@ -16,6 +16,7 @@ description:
 author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
+  - clusterops.groups.attributes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
@@ -70,20 +71,12 @@ options:
     default: 5
     version_added: 0.1.0
 attributes:
-  action:
-    support: full
-    description: Runs on the controller as an action plugin; no module is sent to any host.
   check_mode:
     support: full
     description: Only reads, so it runs the same in check mode.
   diff_mode:
     support: none
     description: Reads only, there is nothing to diff.
-  action_group:
-    support: full
-    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
-    membership:
-      - clusterops.groups.cluster
 notes:
   - Runs on the controller (C(requests) must be importable by ansible-playbook's Python); run it once (C(run_once) or
     a play on C(localhost)). The connection options apply to every node.
@@ -144,31 +137,47 @@ error_kind:
   sample: invalid_input
 """
 
-from ..module_utils._cluster_status import run_cluster_group_info_task
-from ..module_utils._cluster_transaction import DEFAULT_WORKERS
-from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._module_boundary import run_module
+import typing as t
+
+from ..module_utils._cluster_status import read_cluster_status
+from ..module_utils._cluster_transaction import CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, NodeDone
+from ..module_utils._errors import InvalidInput
+from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
 
 ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
 
 
 def argument_spec() -> dict:
-    spec = connection_argument_spec()
-    spec.update(
+    return module_argument_spec(
         api_url={"type": "str"},
         hosts={"type": "list", "elements": "str"},
         nodes={"type": "list", "elements": "dict",
                "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
-        name={"type": "raw", "required": True, "aliases": ["group"]},
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
         progress_interval={"type": "float", "default": 5.0},
     )
-    return spec
+
+
+def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
+                   on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
+    """Read the group on every node (GETs only, the same in check mode), then the cluster's status account."""
+    if params.get("hosts") is not None:
+        raise InvalidInput("hosts is resolved on the controller by the cluster_group_info action plugin; a module run on "
+                           "its own needs nodes", option="hosts")
+    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    outcome = read_cluster_status(
+        params.get("nodes"), params.get("name"), options,
+        workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
+        deadline_seconds=params.get("deadline"), sleep=sleep, on_node_done=on_node_done)
+    account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
+    return {"warnings": tls_warnings(params.get("validate_certs"),
+                                     [node.get("api_url") for node in params.get("nodes") or []]),
+            "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], "result": account}
 
 
 def main() -> None:
-    run_module(argument_spec(), lambda module: run_cluster_group_info_task(module.params), **ARGUMENT_RULES)
+    run_module(argument_spec(), execute_module, **ARGUMENT_RULES)
 
 
 if __name__ == "__main__":

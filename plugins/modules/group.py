@@ -21,6 +21,7 @@ description:
 author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
+  - clusterops.groups.attributes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
@@ -52,11 +53,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows whether the group exists before and after.
-  action_group:
-    support: full
-    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
-    membership:
-      - clusterops.groups.cluster
 notes:
   - Idempotent per node. Deleting an absent group or creating an existing one reports RV(changed=false).
   - Decisions use HTTP status codes only, never response bodies.
@@ -195,29 +191,77 @@ error_kind:
   sample: node_unavailable
 """
 
-from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._group_module import run_group_task
-from ..module_utils._module_boundary import run_module
+import typing as t
 
+from ..module_utils._connection_options import build_client
+from ..module_utils._errors import ClusterOpsError
+from ..module_utils._group_name import validate_group_name
+from ..module_utils._group_state import GroupOutcome, ensure_group, validate_state
+from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
+from ..module_utils._run_record import NodeRecorder, RunRecord, validate_node_name
 
 ARGUMENT_RULES = {"required_together": [("record_dir", "run_id")]}
+# (action, check mode) -> msg; a node left as asked says so, and a write another writer won says whose change it is
+MESSAGES = {
+    ("create", False): "group '%s' created on %s",
+    ("delete", False): "group '%s' deleted on %s",
+    ("create", True): "group '%s' would be created on %s (check mode)",
+    ("delete", True): "group '%s' would be deleted on %s (check mode)",
+    ("none", "present"): "group '%s' already present on %s",
+    ("none", "absent"): "group '%s' already absent on %s",
+    ("found", "present"): "group '%s' already present on %s (our create was refused: it was created by another writer "
+                          "or the first read was stale; not this run's change)",
+    ("found", "absent"): "group '%s' already absent on %s (our delete was refused: it was deleted by another writer "
+                         "or the first read was stale; not this run's change)",
+}
 
 
 def argument_spec() -> dict:
-    spec = connection_argument_spec()
-    spec.update(
-        name={"type": "raw", "required": True, "aliases": ["group"]},
+    return module_argument_spec(
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         record_dir={"type": "path"},
         run_id={"type": "str"},
         node={"type": "str"},
     )
-    return spec
+
+
+def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+    """Validate every input, read the node, write only when needed (the node's record first), say what happened."""
+    base = dict(GroupOutcome().to_result(), group=params.get("name"), state=params.get("state"))
+    try:
+        name = validate_group_name(params.get("name"))
+        client = build_client(params, sleep=sleep)
+        record = RunRecord(params["record_dir"], params["run_id"]) if params.get("record_dir") else None
+        node = validate_node_name(params.get("node") or client.node_url.split("://", 1)[1])
+        state = validate_state(params.get("state", "present"))
+    except ClusterOpsError as error:
+        raise error.add_facts(**base)
+    warnings = tls_warnings(client.validate_certs, [client.node_url])
+    recorder = NodeRecorder(record, node, client.node_url, name, state)
+    try:
+        outcome = ensure_group(client, name, state, check_mode=check_mode, before_write=recorder.intent)
+    except ClusterOpsError as error:
+        error.add_facts(warnings=warnings, **base)
+        recorder.outcome_after_failure(error)
+        raise
+    if outcome.found_as_asked:
+        key = ("found", state)
+    else:
+        key = (outcome.action, state) if outcome.action == "none" else (outcome.action, check_mode)
+    # --diff prints the headers as its ---/+++ lines: which group on which node
+    header = "group '%s' on %s" % (name, node)
+    result = dict(outcome.to_result(), group=name, state=state, msg=MESSAGES[key] % (name, client.node_url),
+                  warnings=warnings)
+    result["diff"] = dict(result["diff"], before_header=header, after_header=header)
+    try:
+        recorder.outcome(result)
+    except ClusterOpsError as error:
+        raise error.add_facts(**result)
+    return result
 
 
 def main() -> None:
-    run_module(argument_spec(), lambda module: run_group_task(module.params, check_mode=module.check_mode),
-               **ARGUMENT_RULES)
+    run_module(argument_spec(), execute_module, **ARGUMENT_RULES)
 
 
 if __name__ == "__main__":

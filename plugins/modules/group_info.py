@@ -14,6 +14,7 @@ description:
 author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
+  - clusterops.groups.attributes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 attributes:
@@ -23,11 +24,6 @@ attributes:
   diff_mode:
     support: none
     description: Reads only, there is nothing to diff.
-  action_group:
-    support: full
-    description: Use C(group/clusterops.groups.cluster) in O(ignore:module_defaults) to set the connection options once.
-    membership:
-      - clusterops.groups.cluster
 seealso:
   - module: clusterops.groups.group
 """
@@ -83,19 +79,41 @@ error_kind:
   type: str
 """
 
-from ..module_utils._connection_options import connection_argument_spec
-from ..module_utils._group_module import run_group_info_task
-from ..module_utils._module_boundary import run_module
+import typing as t
+
+from ..module_utils._connection_options import build_client
+from ..module_utils._errors import ClusterOpsError
+from ..module_utils._group_name import validate_group_name
+from ..module_utils._group_state import read_group_reply
+from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
 
 
 def argument_spec() -> dict:
-    spec = connection_argument_spec()
-    spec.update(name={"type": "raw", "required": True, "aliases": ["group"]})
-    return spec
+    return module_argument_spec()
+
+
+def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
+    """Validate every input, then one conclusive GET (with retries), never a write: the same in check mode."""
+    result = {"changed": False, "group": params.get("name"), "exists": None, "status": None, "requests": 0, "history": []}
+    try:
+        name = validate_group_name(params.get("name"))
+        client = build_client(params, sleep=sleep)
+    except ClusterOpsError as error:
+        raise error.add_facts(**result)
+    result["warnings"] = tls_warnings(client.validate_certs, [client.node_url])
+    try:
+        reply = read_group_reply(client, name)
+    except ClusterOpsError as error:
+        result.update(requests=client.request_count, history=list(client.history))
+        raise error.add_facts(**result)
+    exists = reply.status != 404
+    result.update(exists=exists, status=reply.status, requests=client.request_count, history=list(client.history),
+                  msg="group '%s' %s on %s" % (name, "exists" if exists else "does not exist", client.node_url))
+    return result
 
 
 def main() -> None:
-    run_module(argument_spec(), lambda module: run_group_info_task(module.params))
+    run_module(argument_spec(), execute_module)
 
 
 if __name__ == "__main__":

@@ -115,10 +115,10 @@ def test_bad_input_is_refused_before_any_request(node: t.Any, overrides: dict[st
 def test_state_is_validated_in_module_utils_too(node: t.Any) -> None:
     """The argspec's choices guard the module; module_utils refuses an unknown state on its own (fast path, trials)."""
     from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
-    from ansible_collections.clusterops.groups.plugins.module_utils._group_module import run_group_task
+    from ansible_collections.clusterops.groups.plugins.modules.group import execute_module
     node.clear_log()
     with pytest.raises(InvalidInput, match="state must be one of present, absent"):
-        run_group_task(dict(FAST, name=GROUP, state="exists", api_url=node.url), check_mode=False)
+        execute_module(dict(FAST, name=GROUP, state="exists", api_url=node.url), check_mode=False)
     assert node.log == []
 
 
@@ -222,12 +222,12 @@ RAW_OPTION_CASES = [
 @pytest.mark.parametrize("overrides, expected", [pytest.param(o, e, id=i) for i, o, e in RAW_OPTION_CASES])
 def test_module_utils_refuse_raw_values_before_any_request(node: t.Any, overrides: dict[str, t.Any], expected: str) -> None:
     from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
-    from ansible_collections.clusterops.groups.plugins.module_utils._group_module import run_group_task
+    from ansible_collections.clusterops.groups.plugins.modules.group import execute_module
     node.clear_log()
     params = dict(FAST, name=GROUP, state="present", api_url=node.url)
     params.update(overrides)
     with pytest.raises(InvalidInput) as raised:
-        run_group_task(params, check_mode=False)
+        execute_module(params, check_mode=False)
     assert expected.lower() in raised.value.msg.lower() and "\n" not in raised.value.msg
     assert node.log == []
 

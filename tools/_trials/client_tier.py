@@ -2,7 +2,7 @@
 
 ``fast`` runs the cluster engine (``_cluster_transaction.run_cluster_transaction`` and, for an incomplete
 rollback, ``finish_cluster_transaction``). ``per-host`` runs what the role does, in-process: the module's
-``run_group_task`` per node in parallel, then the SAME policy functions the role's filter calls.
+``execute_module`` of the group module per node in parallel, then the SAME policy functions the role's filter calls.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _transaction, _transport
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
-from ansible_collections.clusterops.groups.plugins.module_utils._group_module import run_group_task
+from ansible_collections.clusterops.groups.plugins.modules.group import execute_module
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 from simulator import SimulatedCluster
 
@@ -181,6 +181,6 @@ def _call_nodes(states: t.Mapping[str, str], urls: t.Mapping[str, str], group: s
 def _module_call(params: dict[str, t.Any]) -> dict[str, t.Any]:
     """The module's result, success or failure, as the role registers it."""
     try:
-        return run_group_task(params, check_mode=False, sleep=no_sleep)
+        return execute_module(params, check_mode=False, sleep=no_sleep)
     except ClusterOpsError as error:
         return dict(error.to_result(), failed=True)

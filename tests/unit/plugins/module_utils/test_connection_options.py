@@ -6,8 +6,10 @@ from typing import Any
 import pytest
 
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    build_client, connection_argument_spec, validate_api_url, validate_connection_options,
+    CONNECTION_DEFAULTS, OPTION_TO_CLIENT_FIELD, build_client, connection_argument_spec, validate_api_url,
+    validate_connection_options,
 )
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
 
 
@@ -28,6 +30,25 @@ def test_argspec_shape() -> None:
     assert spec["ca_path"]["type"] == "path"
     connection_argument_spec()["api_url"]["required"] = False
     assert connection_argument_spec()["api_url"]["required"] is True
+
+
+def test_the_argspec_the_validation_the_client_and_the_docs_follow_one_table_of_defaults() -> None:
+    import dataclasses
+
+    import yaml
+
+    from ansible_collections.clusterops.groups.plugins.doc_fragments.connection import ModuleDocFragment
+
+    spec = connection_argument_spec()
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    client_defaults = {field.name: field.default for field in dataclasses.fields(NodeClient)}
+    validated = validate_connection_options({"api_url": "http://node1.example.com"})
+    for option, default in CONNECTION_DEFAULTS.items():
+        assert spec[option]["default"] == default, option
+        assert documented[option]["default"] == default, option
+        assert client_defaults[OPTION_TO_CLIENT_FIELD.get(option, option)] == default, option
+        assert validated[option] == default, option
+    assert sorted(name for name, option in spec.items() if "default" in option) == sorted(CONNECTION_DEFAULTS)
 
 
 @pytest.mark.parametrize("url, normalized", [

@@ -21,8 +21,7 @@ ALLOWED = {
     "_node_identity": set(),
     "_run_scope": set(),
     "_run_lock": {"_errors"},
-    "_module_boundary": {"_errors", "_transport"},
-    "_group_module": {"_connection_options", "_errors", "_group_name", "_group_state", "_run_record", "_transport"},
+    "_module_base": {"_connection_options", "_errors", "_transport"},
     "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
                              "_run_lock", "_run_record", "_summary", "_transaction", "_transport"},
     "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state",
@@ -71,3 +70,23 @@ def test_every_module_utils_file_says_it_is_internal(name: str) -> None:
     with open(os.path.join(MODULE_UTILS, name + ".py"), encoding="utf-8") as handle:
         head = handle.read().splitlines()[:6]
     assert any(line.startswith(INTERNAL_HEADER) for line in head), head
+
+
+MODULES = os.path.join(MODULE_UTILS, "..", "modules")
+
+
+def _module_file_imports(name: str) -> set[str]:
+    with open(os.path.join(MODULES, name), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    return {node.module.split(".")[-1] for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("module_utils.")}
+
+
+@pytest.mark.parametrize("name", sorted(name for name in os.listdir(MODULES) if name.endswith(".py") and name != "__init__.py"))
+def test_each_module_file_stands_on_the_module_base_and_the_semantics_not_the_transport(name: str) -> None:
+    """A module file reads top to bottom: argspec and error boundary from the base, then the semantics it runs."""
+    imports = _module_file_imports(name)
+    assert "_module_base" in imports
+    assert "_transport" not in imports
+    with open(os.path.join(MODULES, name), encoding="utf-8") as handle:
+        assert "def execute_module(" in handle.read()

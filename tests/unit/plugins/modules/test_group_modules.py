@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _module_boundary
+from ansible_collections.clusterops.groups.plugins.module_utils import _module_base
 from ansible_collections.clusterops.groups.plugins.modules import cluster_group, group, group_info
 from ansible_collections.clusterops.groups.tests.module_runner import run_module
 
@@ -16,8 +16,8 @@ UNREACHABLE_URL = "http://127.0.0.1:9"  # never contacted: every case fails befo
     (cluster_group, {"name": "g", "nodes": [{"name": "n1", "api_url": UNREACHABLE_URL}]}),
 ])
 def test_missing_requests_gives_the_standard_error(monkeypatch, module, args: dict) -> None:
-    monkeypatch.setattr(_module_boundary, "HAS_REQUESTS", False)
-    monkeypatch.setattr(_module_boundary, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
+    monkeypatch.setattr(_module_base, "HAS_REQUESTS", False)
+    monkeypatch.setattr(_module_base, "REQUESTS_IMPORT_ERROR", "Traceback: No module named 'requests'")
     failed, result = run_module(module.main, args)
     assert failed
     assert "Failed to import the required Python library (requests)" in result["msg"]
