@@ -156,17 +156,17 @@ def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str, records_ke
         raise AnsibleFilterError("keep_run_outcome needs an account with run_id and record.run: %s" % error) from error
 
 
-def transaction_plan(results: t.Mapping[str, t.Any], record: t.Optional[t.Mapping[str, t.Any]] = None,
+def put_back_targets(results: t.Mapping[str, t.Any], record: t.Optional[t.Mapping[str, t.Any]] = None,
                      check_mode: bool = False) -> dict[str, str]:
-    return _transaction.plan_compensation(results, record, check_mode=bool(check_mode))
+    return _transaction.put_back_targets(results, record, check_mode=bool(check_mode))
 
 
 def transaction_account(results: t.Mapping[str, t.Any], operation: str, group: str, run_id: str,
-                        plan: t.Mapping[str, str], compensation_results: t.Mapping[str, t.Any],
+                        put_back: t.Mapping[str, str], compensation_results: t.Mapping[str, t.Any],
                         record: t.Optional[t.Mapping[str, t.Any]] = None, check_mode: bool = False) -> dict[str, t.Any]:
     if operation not in OPERATION_BY_STATE.values():
         raise AnsibleFilterError("unknown operation %r" % operation)
-    return _transaction.build_account(operation, group, run_id, results, plan, compensation_results or {},
+    return _transaction.build_account(operation, group, run_id, results, put_back, compensation_results or {},
                                       record, check_mode=bool(check_mode))
 
 
@@ -183,8 +183,8 @@ def transaction_report(account: t.Mapping[str, t.Any], record_dir: t.Optional[st
             "node_failures": _summary.node_failures(account, failure)}
 
 
-def finish_plan(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
-    return _transaction.plan_finish(record)
+def finish_targets(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
+    return _transaction.finish_targets(record)
 
 
 def finish_record_errors(record: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> list[str]:
@@ -245,10 +245,10 @@ class FilterModule:
             "operation": operation,
             "record_path": record_path,
             "keep_run_outcome": keep_run_outcome,
-            "transaction_plan": transaction_plan,
+            "put_back_targets": put_back_targets,
             "transaction_account": transaction_account,
             "transaction_report": transaction_report,
-            "finish_plan": finish_plan,
+            "finish_targets": finish_targets,
             "finish_account": finish_account,
             "finish_record_errors": finish_record_errors,
             "status_account": status_account,

@@ -5,8 +5,8 @@
 """The cluster-wide fast path: the whole all-or-nothing transaction in one process, over a bounded worker pool.
 
 Same per-node semantics as ``clusterops.groups.group`` (``_group_state.ensure_group``, the durable record
-written before each write) and the SAME policy as the role (``_transaction.plan_compensation``,
-``build_account``, ``plan_finish``, ``finish_account``): only the orchestration differs.
+written before each write) and the SAME policy as the role (``_transaction.put_back_targets``,
+``build_account``, ``finish_targets``, ``finish_account``): only the orchestration differs.
 
 Bounds: at most ``workers`` threads, one requests Session per thread (never shared between threads), per
 node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
@@ -31,7 +31,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._connection_opti
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
-    OPERATION_BY_STATE, GroupOutcome, ensure_group, validate_state,
+    OPERATION_BY_STATE, EnsureResult, ensure_group, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
@@ -119,11 +119,11 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
     apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True,
                                phase=APPLY_PHASE)
     record = settings.record.load() if settings.record is not None else None
-    plan = _transaction.plan_compensation(apply_results, record, check_mode=check_mode)
+    put_back = _transaction.put_back_targets(apply_results, record, check_mode=check_mode)
     urls = {target.name: target.api_url for target in targets}
-    compensation = [(NodeTarget(node, urls[node]), target_state) for node, target_state in plan.items()]
+    compensation = [(NodeTarget(node, urls[node]), target_state) for node, target_state in put_back.items()]
     compensation_results = _run_phase(settings, compensation, name, False, recorded=True, phase=PUT_BACK_PHASE)
-    account = _transaction.build_account(operation, name, run_id, apply_results, plan, compensation_results, record, check_mode)
+    account = _transaction.build_account(operation, name, run_id, apply_results, put_back, compensation_results, record, check_mode)
     if settings.record is not None and not check_mode:
         settings.record.record_run_outcome(account["record"]["run"])
     changed = any(result.get("changed") for result in list(apply_results.values()) + list(compensation_results.values())
@@ -149,14 +149,14 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
     if group is not None and _transaction.record_group(record) not in (None, group):
         raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), group),
                            option="record")
-    plan = _transaction.plan_finish(record)
-    targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in plan.items()]
+    targets_by_node = _transaction.finish_targets(record)
+    targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in targets_by_node.items()]
     group = _transaction.record_group(record)
     results: dict[str, NodeResult] = {}
     if targets:
         settings = phase_settings(options, targets, workers, deadline_seconds, None, str(record["run_id"]), sleep, on_node_done)
         group = validate_group_name(group)
-        calls = [(target, plan[target.name]["state"]) for target in targets]
+        calls = [(target, targets_by_node[target.name]["state"]) for target in targets]
         # never recorded again: the record must keep the state from before the original run
         results = _run_phase(settings, calls, group, False, recorded=False, phase=PUT_BACK_PHASE)
     account = _transaction.finish_account(record, results)
@@ -270,7 +270,7 @@ def _not_finished(target: NodeTarget, deadline_seconds: float | None) -> dict[st
 def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, state: str, deadline: float | None, *,
                     group: str, check_mode: bool, recorded: bool) -> dict[str, t.Any]:
     """One node, as ``clusterops.groups.group`` does it (record before the write), as a compact result."""
-    base = dict(GroupOutcome().to_result(), group=group, state=state)
+    base = dict(EnsureResult().to_result(), group=group, state=state)
     if deadline is not None and time.monotonic() >= deadline:
         return _compact(dict(base, failed=True, msg=NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)))
     client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,

@@ -38,7 +38,7 @@ def validate_state(state: object) -> str:
 
 
 @dataclass
-class GroupOutcome:
+class EnsureResult:
     """What one run did to one node; ``to_result()`` gives the module's result fields."""
 
     changed: bool = False
@@ -121,13 +121,13 @@ def _group_id_in_body(body: bytes) -> str | None:
 
 
 def ensure_group(client: NodeClient, name: str, state: str, check_mode: bool = False,
-                 before_write: t.Callable[[bool], None] | None = None) -> GroupOutcome:
+                 before_write: t.Callable[[bool], None] | None = None) -> EnsureResult:
     """Make the node's group state ``state`` (present/absent), at most once; see the module docstring for bounds.
 
     ``before_write(existed_before)`` is called once, before the first write (the durable record goes there).
     Raises ClusterOpsError with the outcome so far attached as facts (``to_result()``).
     """
-    outcome = GroupOutcome()
+    outcome = EnsureResult()
     try:
         _ensure(client, name, state, check_mode, before_write, outcome)
     except ClusterOpsError as error:
@@ -138,7 +138,7 @@ def ensure_group(client: NodeClient, name: str, state: str, check_mode: bool = F
 
 
 def _ensure(client: NodeClient, name: str, state: str, check_mode: bool,
-            before_write: t.Callable[[bool], None] | None, outcome: GroupOutcome) -> None:
+            before_write: t.Callable[[bool], None] | None, outcome: EnsureResult) -> None:
     desired = state == "present"
     outcome.existed_before = read_group(client, name)
     outcome.exists = outcome.existed_before
@@ -155,7 +155,7 @@ def _ensure(client: NodeClient, name: str, state: str, check_mode: bool,
     _write_until_settled(client, name, desired, outcome)
 
 
-def _write_until_settled(client: NodeClient, name: str, desired: bool, outcome: GroupOutcome) -> None:
+def _write_until_settled(client: NodeClient, name: str, desired: bool, outcome: EnsureResult) -> None:
     method = METHOD_BY_ACTION[outcome.action]
     reply = None
     for attempt in range(client.max_attempts):
@@ -180,7 +180,7 @@ def _write_until_settled(client: NodeClient, name: str, desired: bool, outcome: 
     _raise_exhausted(client, name, method, reply, outcome)
 
 
-def _found_as_asked(outcome: GroupOutcome, desired: bool) -> None:
+def _found_as_asked(outcome: EnsureResult, desired: bool) -> None:
     """Every write of ours was refused ("already exists", "not found") and yet the node is as asked: the first read
     was stale or another writer got there first. That state is the node's own, not this run's change, so no
     rollback may undo it (docs/transaction.md, "Other writers")."""
@@ -191,7 +191,7 @@ def _found_as_asked(outcome: GroupOutcome, desired: bool) -> None:
     outcome.found_as_asked = True
 
 
-def _settle(outcome: GroupOutcome, desired: bool) -> None:
+def _settle(outcome: EnsureResult, desired: bool) -> None:
     outcome.exists = desired
     outcome.changed = True
 
@@ -204,7 +204,7 @@ def _resolve(client: NodeClient, name: str) -> bool | None:
         return None
 
 
-def _raise_if_final(client: NodeClient, name: str, method: str, reply: Reply, outcome: GroupOutcome) -> None:
+def _raise_if_final(client: NodeClient, name: str, method: str, reply: Reply, outcome: EnsureResult) -> None:
     """Raise when another write attempt cannot help; return to let the loop retry."""
     refused_body = reply.outcome == DECIDE and method == "POST" and outcome.exists is False
     if reply.outcome == HARD or refused_body:
@@ -216,7 +216,7 @@ def _raise_if_final(client: NodeClient, name: str, method: str, reply: Reply, ou
         raise StateUnknown(client.node_url, name, outcome.action, _write_count(client), reply.reason())
 
 
-def _raise_exhausted(client: NodeClient, name: str, method: str, reply: Reply | None, outcome: GroupOutcome) -> None:
+def _raise_exhausted(client: NodeClient, name: str, method: str, reply: Reply | None, outcome: EnsureResult) -> None:
     last_error = reply.reason() if reply is not None else "no attempt"
     path = reply.path if reply is not None else ""
     raise NodeUnavailable(client.node_url, method, path, _write_count(client), last_error, group=name)
@@ -226,6 +226,6 @@ def _write_count(client: NodeClient) -> int:
     return sum(1 for entry in client.history if entry["method"] != "GET")
 
 
-def _snapshot(client: NodeClient, outcome: GroupOutcome) -> None:
+def _snapshot(client: NodeClient, outcome: EnsureResult) -> None:
     outcome.requests = client.request_count
     outcome.history = list(client.history)

@@ -5,7 +5,7 @@
 """Which node an API URL names: two inventory hosts with the same node must never be two nodes of a run.
 
 Private module_utils: the role reaches it through the ``duplicate_nodes_error`` filter, the fast path
-(``_cluster_transaction.validate_nodes``) calls it directly; later features (a plan) reuse ``node_identity``.
+(``_cluster_transaction.validate_nodes``) calls it directly; the saved plan of a later feature reuses ``node_identity``.
 """
 from __future__ import annotations
 

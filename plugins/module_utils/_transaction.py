@@ -94,7 +94,7 @@ def prior_state_from_record(record: t.Optional[t.Mapping[str, t.Any]], node: str
     return None if existed_before is None else state_name(existed_before)
 
 
-def plan_compensation(results: t.Mapping[str, Result], record: t.Optional[t.Mapping[str, t.Any]] = None,
+def put_back_targets(results: t.Mapping[str, Result], record: t.Optional[t.Mapping[str, t.Any]] = None,
                       check_mode: bool = False) -> dict[str, str]:
     """``{node: state to restore}`` for every node this run may have changed, when the run failed.
 
@@ -103,16 +103,16 @@ def plan_compensation(results: t.Mapping[str, Result], record: t.Optional[t.Mapp
     """
     if check_mode or not run_failed(results):
         return {}
-    plan: dict[str, str] = {}
+    put_back: dict[str, str] = {}
     for node, result in results.items():
         if is_module_result(result):
             if needs_compensation(result):
-                plan[node] = state_name(result["existed_before"])
+                put_back[node] = state_name(result["existed_before"])
             continue
         prior_state = prior_state_from_record(record, node)
         if prior_state is not None:
-            plan[node] = prior_state
-    return plan
+            put_back[node] = prior_state
+    return put_back
 
 
 def compensation_verified(target_state: str, result: Result) -> bool:
@@ -130,10 +130,10 @@ def _apply_label(result: Result, check_mode: bool) -> str:
     return "ok"
 
 
-def _rollback_label(node: str, plan: t.Mapping[str, str], compensation_results: t.Mapping[str, Result]) -> str:
-    if node not in plan:
+def _rollback_label(node: str, put_back: t.Mapping[str, str], compensation_results: t.Mapping[str, Result]) -> str:
+    if node not in put_back:
         return ROLLBACK_NOT_NEEDED
-    if compensation_verified(plan[node], compensation_results.get(node)):
+    if compensation_verified(put_back[node], compensation_results.get(node)):
         return ROLLBACK_RESTORED
     return ROLLBACK_FAILED
 
@@ -146,11 +146,11 @@ def _error_of(*results: Result) -> t.Optional[str]:
 
 
 def node_account(node: str, apply_result: Result, record: t.Optional[t.Mapping[str, t.Any]],
-                 plan: t.Mapping[str, str], compensation_results: t.Mapping[str, Result],
+                 put_back: t.Mapping[str, str], compensation_results: t.Mapping[str, Result],
                  check_mode: bool = False) -> dict[str, t.Any]:
     """One node's line of the account: ``{before, action, result, rollback, after}`` (+ ``error``)."""
-    rollback = _rollback_label(node, plan, compensation_results)
-    compensation = compensation_results.get(node) if node in plan else None
+    rollback = _rollback_label(node, put_back, compensation_results)
+    compensation = compensation_results.get(node) if node in put_back else None
     if is_module_result(apply_result):
         before = state_name(apply_result.get("existed_before"))
         action = str(apply_result.get("action") or "none")
@@ -163,7 +163,7 @@ def node_account(node: str, apply_result: Result, record: t.Optional[t.Mapping[s
         after = STATE_UNKNOWN
     if is_module_result(compensation):
         after = state_name(compensation.get("exists"))
-    elif node in plan:
+    elif node in put_back:
         after = STATE_UNKNOWN  # the compensating call left no module answer: it may have written, never claim the old state
     account: dict[str, t.Any] = {
         "before": before,
@@ -172,8 +172,8 @@ def node_account(node: str, apply_result: Result, record: t.Optional[t.Mapping[s
         "rollback": rollback,
         "after": after,
     }
-    if node in plan:
-        account["restore_to"] = plan[node]
+    if node in put_back:
+        account["restore_to"] = put_back[node]
     error = _error_of(apply_result) or (_error_of(compensation) if rollback == ROLLBACK_FAILED else None)
     if rollback == ROLLBACK_FAILED and error is None and isinstance(compensation, t.Mapping):
         error = compensation.get("msg")
@@ -183,16 +183,16 @@ def node_account(node: str, apply_result: Result, record: t.Optional[t.Mapping[s
 
 
 def run_outcome(results: t.Mapping[str, Result], nodes: t.Mapping[str, t.Mapping[str, t.Any]],
-                plan: t.Mapping[str, str]) -> str:
+                put_back: t.Mapping[str, str]) -> str:
     if not run_failed(results):
         return OUTCOME_SUCCESS
     if any(entry["rollback"] == ROLLBACK_FAILED for entry in nodes.values()):
         return OUTCOME_ROLLBACK_INCOMPLETE
-    return OUTCOME_ROLLED_BACK if plan else OUTCOME_FAILED
+    return OUTCOME_ROLLED_BACK if put_back else OUTCOME_FAILED
 
 
 def build_account(operation: str, group: str, run_id: str, apply_results: t.Mapping[str, Result],
-                  plan: t.Mapping[str, str], compensation_results: t.Mapping[str, Result],
+                  put_back: t.Mapping[str, str], compensation_results: t.Mapping[str, Result],
                   record: t.Optional[t.Mapping[str, t.Any]] = None, check_mode: bool = False) -> dict[str, t.Any]:
     """The ``clusterops_groups_result`` artifact of an apply run.
 
@@ -200,10 +200,10 @@ def build_account(operation: str, group: str, run_id: str, apply_results: t.Mapp
     artifact alone is enough for finish_rollback (AWX) and a settled run is never "finished" again.
     """
     nodes = {
-        node: node_account(node, apply_results[node], record, plan, compensation_results, check_mode)
+        node: node_account(node, apply_results[node], record, put_back, compensation_results, check_mode)
         for node in apply_results
     }
-    outcome = run_outcome(apply_results, nodes, plan)
+    outcome = run_outcome(apply_results, nodes, put_back)
     run = {"run_id": run_id, "operation": operation, "group": group, "outcome": outcome, "check_mode": check_mode,
            "nodes": nodes}
     return {
@@ -244,7 +244,7 @@ def record_damage(record: t.Mapping[str, t.Any], node_file: t.Optional[t.Callabl
     return problems
 
 
-def plan_finish(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
+def finish_targets(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     """``{node: {api_url, state}}``: every recorded node of an unsettled run, back to its prior state.
 
     Nodes absent from the record were never written by the run and are never touched.
@@ -252,12 +252,12 @@ def plan_finish(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     run = record.get("run") or {}
     if run.get("outcome") in SETTLED_OUTCOMES:
         return {}
-    plan: dict[str, dict[str, str]] = {}
+    put_back: dict[str, dict[str, str]] = {}
     for node, entry in record_nodes(record).items():
         prior_state = prior_state_from_record(record, node)
         if prior_state is not None and entry.get("api_url"):
-            plan[node] = {"api_url": str(entry["api_url"]), "state": prior_state}
-    return plan
+            put_back[node] = {"api_url": str(entry["api_url"]), "state": prior_state}
+    return put_back
 
 
 def record_group(record: t.Mapping[str, t.Any]) -> t.Optional[str]:
@@ -308,7 +308,7 @@ def _finish_outcome(nodes: t.Mapping[str, t.Mapping[str, t.Any]], previous_outco
 def finish_account(record: t.Mapping[str, t.Any], results: t.Mapping[str, Result]) -> dict[str, t.Any]:
     """The artifact of finish_rollback: the same shape as an apply run's, ``operation: finish_rollback``."""
     nodes = {node: _finish_node_account(target["state"], results.get(node))
-             for node, target in plan_finish(record).items()}
+             for node, target in finish_targets(record).items()}
     run = dict(record.get("run") or {})
     outcome = _finish_outcome(nodes, run.get("outcome"))
     run.update({"run_id": record.get("run_id"), "operation": run.get("operation") or record_operation(record),

@@ -196,7 +196,7 @@ import typing as t
 from ..module_utils._connection_options import build_client
 from ..module_utils._errors import ClusterOpsError
 from ..module_utils._group_name import validate_group_name
-from ..module_utils._group_state import GroupOutcome, ensure_group, validate_state
+from ..module_utils._group_state import EnsureResult, ensure_group, validate_state
 from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
 from ..module_utils._run_record import NodeRecorder, RunRecord, validate_node_name
 
@@ -227,7 +227,7 @@ def argument_spec() -> dict:
 
 def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None) -> dict[str, t.Any]:
     """Validate every input, read the node, write only when needed (the node's record first), say what happened."""
-    base = dict(GroupOutcome().to_result(), group=params.get("name"), state=params.get("state"))
+    base = dict(EnsureResult().to_result(), group=params.get("name"), state=params.get("state"))
     try:
         name = validate_group_name(params.get("name"))
         client = build_client(params, sleep=sleep)

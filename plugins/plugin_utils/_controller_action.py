@@ -6,8 +6,8 @@
 
 Why: the modules only ever ran on the controller (connection local, ansible-playbook's own Python), and as a module
 each node's call paid a new Python process that imports ``requests`` (about 0.2 s per node and task). The action
-runs the same validated task function (module_utils) in the worker Ansible has forked already. The module file
-still holds the documentation, the argument spec and a ``main()`` that runs the same function on its own.
+runs the module file's own ``execute_module`` in the worker Ansible has forked already. The module file
+holds the documentation, the argument spec, ``execute_module`` and a ``main()`` that runs it on its own.
 """
 from __future__ import annotations
 

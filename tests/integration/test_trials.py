@@ -73,11 +73,11 @@ def test_killed_playbooks_are_finished_from_the_record() -> None:
 
 @pytest.mark.timeout(1800)
 def test_runner_catches_a_broken_rollback_and_prints_a_reproduction(monkeypatch: pytest.MonkeyPatch, capsys: t.Any) -> None:
-    """With the compensation plan emptied (no rollback at all), the invariant must fail and say how to re-run."""
+    """With the compensation put_back emptied (no rollback at all), the invariant must fail and say how to re-run."""
     monkeypatch.syspath_prepend(TOOLS_DIR)
     import trials  # pylint: disable=import-outside-toplevel
     from ansible_collections.clusterops.groups.plugins.module_utils import _transaction  # pylint: disable=import-outside-toplevel
-    monkeypatch.setattr(_transaction, "plan_compensation", lambda *_args, **_kwargs: {})
+    monkeypatch.setattr(_transaction, "put_back_targets", lambda *_args, **_kwargs: {})
     exit_code = trials.main(["--tier", "client", "--trials", "25", "--seed", "101", "--shrink-runs", "30"])
     stdout = capsys.readouterr().out
     assert exit_code == 1
@@ -102,10 +102,10 @@ def test_account_never_claims_the_apply_state_when_the_rollback_answer_is_lost()
     applied = {"changed": True, "failed": False, "existed_before": False, "exists": True, "write_attempted": True, "action": "create"}
     failed = {"failed": True, "existed_before": False, "exists": False, "write_attempted": True, "action": "create", "msg": "boom"}
     results = {"node1": applied, "node2": failed}
-    plan = _transaction.plan_compensation(results)
-    assert plan == {"node1": "absent"}
+    put_back = _transaction.put_back_targets(results)
+    assert put_back == {"node1": "absent"}
     lost = {"failed": True, "msg": "MODULE FAILURE", "rc": 137}  # e.g. the module process was killed
-    account = _transaction.build_account("create", "g", "r1", results, plan, {"node1": lost})
+    account = _transaction.build_account("create", "g", "r1", results, put_back, {"node1": lost})
     assert account["nodes"]["node1"]["after"] == "unknown" and account["nodes"]["node1"]["rollback"] == "failed"
     assert account["outcome"] == "rollback_incomplete"
 

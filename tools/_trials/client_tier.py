@@ -154,17 +154,17 @@ class PerHostEngine:
         recorded = {"record_dir": record_dir, "run_id": run_id}
         results = _call_nodes({name: scenario.state for name in urls}, urls, scenario.group, options, recorded)
         record = RunRecord(record_dir, run_id).load()
-        plan = _transaction.plan_compensation(results, record)
-        compensation = _call_nodes(plan, urls, scenario.group, options, recorded)
-        account = _transaction.build_account(scenario.operation, scenario.group, run_id, results, plan, compensation, record)
+        put_back = _transaction.put_back_targets(results, record)
+        compensation = _call_nodes(put_back, urls, scenario.group, options, recorded)
+        account = _transaction.build_account(scenario.operation, scenario.group, run_id, results, put_back, compensation, record)
         RunRecord(record_dir, run_id).record_run_outcome(account["record"]["run"])
         return account
 
     def finish(self, record: dict[str, t.Any], options: dict[str, t.Any], record_dir: str) -> dict[str, t.Any]:
-        plan = _transaction.plan_finish(record)
-        urls = {node: target["api_url"] for node, target in plan.items()}
+        put_back = _transaction.finish_targets(record)
+        urls = {node: target["api_url"] for node, target in put_back.items()}
         group = _transaction.record_group(record) or ""
-        results = _call_nodes({node: target["state"] for node, target in plan.items()}, urls, group, options, {})
+        results = _call_nodes({node: target["state"] for node, target in put_back.items()}, urls, group, options, {})
         return _transaction.finish_account(record, results)
 
 

@@ -1,4 +1,4 @@
-"""Node identity: which API URLs name the same node (the one rule for the role, the fast path, later a plan)."""
+"""Node identity: which API URLs name the same node (the one rule for the role, the fast path, later the saved plan)."""
 from __future__ import annotations
 
 import pytest

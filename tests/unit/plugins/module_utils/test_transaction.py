@@ -29,39 +29,39 @@ RECORD = {"run_id": "r1", "run": None, "nodes": {
 
 
 def test_successful_run_needs_no_compensation() -> None:
-    assert transaction.plan_compensation({"node1": CREATED, "node2": ALREADY_PRESENT}) == {}
+    assert transaction.put_back_targets({"node1": CREATED, "node2": ALREADY_PRESENT}) == {}
 
 
 @pytest.mark.parametrize("failure", [UNREADABLE, WRITE_REFUSED, None, {"unreachable": True, "msg": "gone"}],
                          ids=["unreadable", "write-refused", "no-result", "unreachable"])
 def test_any_failure_puts_back_only_the_nodes_this_run_changed(failure: t.Any) -> None:
-    plan = transaction.plan_compensation({"node1": CREATED, "node2": ALREADY_PRESENT, "node3": failure})
-    assert plan == {"node1": "absent"}
+    put_back = transaction.put_back_targets({"node1": CREATED, "node2": ALREADY_PRESENT, "node3": failure})
+    assert put_back == {"node1": "absent"}
 
 
 def test_unknown_final_state_after_a_write_is_put_back_to_the_prior_state() -> None:
-    assert transaction.plan_compensation({"node1": AMBIGUOUS}) == {"node1": "absent"}
+    assert transaction.put_back_targets({"node1": AMBIGUOUS}) == {"node1": "absent"}
 
 
 def test_deleted_group_is_recreated() -> None:
     deleted = result(True, False, True, action="delete")
-    assert transaction.plan_compensation({"node1": deleted, "node2": UNREADABLE}) == {"node1": "present"}
+    assert transaction.put_back_targets({"node1": deleted, "node2": UNREADABLE}) == {"node1": "present"}
 
 
 def test_node_without_result_is_compensated_from_the_record_only() -> None:
     results = {"node1": CREATED, "node4": None, "node5": None}
-    assert transaction.plan_compensation(results, RECORD) == {"node1": "absent", "node4": "absent"}
+    assert transaction.put_back_targets(results, RECORD) == {"node1": "absent", "node4": "absent"}
 
 
 def test_check_mode_never_compensates() -> None:
     would_create = dict(result(False, False, False), changed=True, action="create")
-    assert transaction.plan_compensation({"node1": would_create, "node2": UNREADABLE}, check_mode=True) == {}
+    assert transaction.put_back_targets({"node1": would_create, "node2": UNREADABLE}, check_mode=True) == {}
 
 
 def account(apply_results: dict[str, t.Any], compensation: dict[str, t.Any],
             record: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-    plan = transaction.plan_compensation(apply_results, record)
-    return transaction.build_account("create", "g", "r1", apply_results, plan, compensation, record)
+    put_back = transaction.put_back_targets(apply_results, record)
+    return transaction.build_account("create", "g", "r1", apply_results, put_back, compensation, record)
 
 
 def test_account_of_a_successful_run() -> None:
@@ -113,11 +113,11 @@ def test_artifact_record_keeps_only_what_finish_needs() -> None:
 
 @pytest.mark.parametrize("outcome", ["success", "finished"])
 def test_settled_runs_have_nothing_to_finish(outcome: str) -> None:
-    assert transaction.plan_finish(dict(RECORD, run={"outcome": outcome})) == {}
+    assert transaction.finish_targets(dict(RECORD, run={"outcome": outcome})) == {}
 
 
 def test_finish_plans_every_recorded_node_of_an_unsettled_run() -> None:
-    assert transaction.plan_finish(RECORD) == {"node4": {"api_url": "http://n4", "state": "absent"}}
+    assert transaction.finish_targets(RECORD) == {"node4": {"api_url": "http://n4", "state": "absent"}}
 
 
 def test_finish_account() -> None:
@@ -148,10 +148,10 @@ REFUSED_BUT_AS_ASKED = dict(result(True, True, True), write_may_have_landed=Fals
 
 def test_a_node_whose_writes_were_all_refused_is_never_compensated() -> None:
     failing = result(False, False, True, failed=True)
-    assert transaction.plan_compensation({"node1": REFUSED_BUT_AS_ASKED, "node2": failing, "node3": CREATED}) == {
+    assert transaction.put_back_targets({"node1": REFUSED_BUT_AS_ASKED, "node2": failing, "node3": CREATED}) == {
         "node3": "absent"}
     refused_and_failed = dict(result(False, None, True, failed=True), write_may_have_landed=False)
-    assert transaction.plan_compensation({"node1": refused_and_failed, "node2": failing}) == {}
+    assert transaction.put_back_targets({"node1": refused_and_failed, "node2": failing}) == {}
 
 
 def test_finish_skips_recorded_nodes_whose_writes_were_all_refused() -> None:
@@ -160,8 +160,8 @@ def test_finish_skips_recorded_nodes_whose_writes_were_all_refused() -> None:
         "node2": dict(RECORD["nodes"]["node4"], node="node2", write_may_have_landed=True),
         "node3": dict(RECORD["nodes"]["node4"], node="node3"),  # killed before its outcome: conservative
     }}
-    assert sorted(transaction.plan_finish(record)) == ["node2", "node3"]
-    assert transaction.plan_compensation({"node1": None, "node2": None, "node3": None}, record) == {
+    assert sorted(transaction.finish_targets(record)) == ["node2", "node3"]
+    assert transaction.put_back_targets({"node1": None, "node2": None, "node3": None}, record) == {
         "node2": "absent", "node3": "absent"}
 
 
