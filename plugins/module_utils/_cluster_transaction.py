@@ -174,6 +174,17 @@ def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | Non
 
 # ---- input ----
 
+def cluster_connection_options(params: t.Mapping[str, t.Any], module: str) -> dict[str, t.Any]:
+    """A cluster-wide module's connection options for every node (each node's URL is its own); ``hosts`` refused.
+
+    ``hosts`` is resolved into ``nodes`` by the module's action plugin; a module run on its own has no inventory.
+    """
+    if params.get("hosts") is not None:
+        raise InvalidInput("hosts is resolved on the controller by the %s action plugin; a module run on its own needs "
+                           "nodes" % module, option="hosts")
+    return {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+
+
 def validate_nodes(nodes: object) -> list[NodeTarget]:
     """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs naming distinct nodes."""
     if not isinstance(nodes, list) or not nodes:

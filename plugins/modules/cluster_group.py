@@ -256,7 +256,7 @@ error_kind:
 import typing as t
 
 from ..module_utils._cluster_transaction import (
-    CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, FINISHED_STATE, NodeDone, finish_cluster_transaction,
+    DEFAULT_WORKERS, FINISHED_STATE, NodeDone, cluster_connection_options, finish_cluster_transaction,
     run_cluster_transaction, validate_workers,
 )
 from ..module_utils._errors import InvalidInput
@@ -289,10 +289,7 @@ def argument_spec() -> dict:
 def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
                    on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
     """The transaction (or, with state=finished, the finish of an earlier run) over every node, then its account."""
-    if params.get("hosts") is not None:
-        raise InvalidInput("hosts is resolved on the controller by the cluster_group action plugin; a module run on its "
-                           "own needs nodes", option="hosts")
-    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    options = cluster_connection_options(params, "cluster_group")
     workers = DEFAULT_WORKERS if params.get("workers") is None else params["workers"]
     if params.get("state") == FINISHED_STATE:
         outcome = _finish(params, options, check_mode, workers, sleep, on_node_done)

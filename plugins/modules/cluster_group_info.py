@@ -140,8 +140,7 @@ error_kind:
 import typing as t
 
 from ..module_utils._cluster_status import read_cluster_status
-from ..module_utils._cluster_transaction import CONNECTION_OPTIONS_WITHOUT_URL, DEFAULT_WORKERS, NodeDone
-from ..module_utils._errors import InvalidInput
+from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options
 from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
 
 ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
@@ -162,10 +161,7 @@ def argument_spec() -> dict:
 def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
                    on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
     """Read the group on every node (GETs only, the same in check mode), then the cluster's status account."""
-    if params.get("hosts") is not None:
-        raise InvalidInput("hosts is resolved on the controller by the cluster_group_info action plugin; a module run on "
-                           "its own needs nodes", option="hosts")
-    options = {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    options = cluster_connection_options(params, "cluster_group_info")
     outcome = read_cluster_status(
         params.get("nodes"), params.get("name"), options,
         workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
