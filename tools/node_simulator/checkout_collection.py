@@ -1,10 +1,10 @@
 """Make this checkout's `ansible_collections.clusterops.groups` importable in every process of a development venv.
 
 `make setup` (tools/install_dev_packages.sh) installs this module with the simulator and a .pth line calling
-`install()`. It adds a finder at the end of sys.meta_path, not a sys.path entry: ansible-core scans every
-sys.path entry for collections, so an entry naming .collections would make the checkout an installed
+`install()`. It adds a finder at the end of sys.meta_path, not an import path entry: ansible-core scans every
+entry of the import path for collections, so one naming .collections would make the checkout an installed
 collection for the venv's ansible-galaxy and ansible-playbook. Being last, it yields to a tree that puts its own
-.collections on sys.path (pytest's `pythonpath`, e.g. the mutated copy of tools/validation_mutants.py).
+.collections on the import path (pytest's `pythonpath`, e.g. the mutated copy of tools/validation_mutants.py).
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def _collection_checkout() -> str:
     """The checkout whose collection this process imports: its playbooks, ansible.cfg and .collections are the ones run.
 
     Not this file's own checkout: tools/validation_mutants.py runs the tests in a mutated copy, whose pytest
-    `pythonpath` puts the copy's .collections before the one named by the venv's .pth (make setup).
+    `pythonpath` puts the copy's .collections on the import path, ahead of the venv's checkout_collection finder.
     """
     spec = importlib.util.find_spec("ansible_collections.clusterops.groups")
     if spec is None or not spec.submodule_search_locations:
