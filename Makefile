@@ -10,9 +10,12 @@ ARGS ?=
 .PHONY: setup demo test lint sanity units integration navigator docsite pytest matrix clean cluster-start cluster-stop
 .DEFAULT_GOAL := test
 
-$(STAMP): requirements-dev.txt requirements.txt
+# The pinned toolchain, then the development packages of this checkout (tools/install_dev_packages.sh: the node
+# simulator and playbook runner installed editable, the collection importable through a .pth naming .collections).
+$(STAMP): requirements-dev.txt requirements.txt tools/node_simulator/pyproject.toml tools/install_dev_packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	bash tools/install_dev_packages.sh $(VENV)
 	touch $(STAMP)
 
 $(COLLECTION_LINK):

@@ -19,16 +19,12 @@ import shutil
 import sys
 import time
 
-from _paths import REPO_ROOT, ensure_import_paths
-
-ensure_import_paths()
-
-# pylint: disable=wrong-import-position
-from _benchmark.report import append_csv, append_markdown, machine, markdown, print_row, rows  # noqa: E402
-from _benchmark.scenarios import (  # noqa: E402
+from _benchmark.report import append_csv, append_markdown, machine, markdown, print_row, rows
+from _benchmark.scenarios import (
     SCENARIOS, Measurement, Runner, fast_path_module_available, fast_path_switch_available,
 )
-from _benchmark.simulator_process import SimulatorProcess, make_work_dir  # noqa: E402
+from _benchmark.simulator_process import SimulatorProcess, make_work_dir
+from _paths import REPO_ROOT
 
 DOC_PATH = os.path.join(REPO_ROOT, "docs", "benchmark.md")
 CSV_PATH = os.path.join(REPO_ROOT, "docs", "benchmark-results.csv")

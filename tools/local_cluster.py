@@ -16,14 +16,10 @@ import subprocess
 import sys
 import time
 
-from _paths import REPO_ROOT, ensure_import_paths
-
-ensure_import_paths()
-
-# pylint: disable=wrong-import-position
-from simulator import PROFILES, SimulatorControl  # noqa: E402
-from simulator.control_client import SimulatorControlError  # noqa: E402
-from simulator.faults import FaultKind  # noqa: E402
+from _paths import REPO_ROOT
+from simulator import PROFILES, SimulatorControl
+from simulator.control_client import SimulatorControlError
+from simulator.faults import FaultKind
 
 DEFAULT_STATE_DIR = os.path.join(REPO_ROOT, ".clusterops")
 # Git-ignored and outside inventory/, which holds the documented example for a real cluster.
@@ -92,11 +88,9 @@ def _server_command(args: argparse.Namespace, paths: dict[str, str], layout: str
 
 
 def _spawn(command: list[str], paths: dict[str, str]) -> subprocess.Popen:
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [os.path.join(REPO_ROOT, "tests")] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     with open(paths["log"], "ab") as log:
         # Own session = own process group: stop signals the group, and a terminal's ^C never reaches it.
-        return subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdin=subprocess.DEVNULL,
+        return subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 

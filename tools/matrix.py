@@ -7,8 +7,9 @@ HTTP against the simulator) run by that venv.
 
 Each release is one file, tests/matrix/requirements-<release>.txt: the `pip freeze` of its venv and a
 `# python: X.Y` line naming the Python it runs on. The venv is cached under .matrix/venvs/ (git-ignored), keyed
-by a hash of that file and the interpreter, so a re-run reuses it and a changed pin rebuilds it from the package
-index. The development release (requirements-dev.txt) is not in the matrix: `make test` runs the full suite there.
+by a hash of that file, the interpreter and the development packages (tools/install_dev_packages.sh installs the
+simulator and makes the collection importable, as in .venv), so a re-run reuses it and a changed pin rebuilds it
+from the package index. The development release (requirements-dev.txt) is not in the matrix: `make test` runs the full suite there.
 A release whose Python is missing FAILS, it is never skipped.
 """
 from __future__ import annotations
@@ -28,6 +29,9 @@ from dataclasses import dataclass, field
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MATRIX_DIR = os.path.join(REPO_ROOT, "tests", "matrix")
 VENV_ROOT = os.path.join(REPO_ROOT, ".matrix", "venvs")
+# What installs the development packages into a venv, and what they are: a venv is rebuilt when either changes.
+DEV_PACKAGE_FILES = (os.path.join(REPO_ROOT, "tools", "install_dev_packages.sh"),
+                     os.path.join(REPO_ROOT, "tools", "node_simulator", "pyproject.toml"))
 STEPS = ("sanity", "units", "integration", "pytest")
 _PYTHON_LINE = re.compile(r"^#\s*python:\s*(\d+\.\d+)\s*$", re.MULTILINE)
 _RELEASE_FILE = re.compile(r"requirements-(\d+\.\d+)\.txt$")
@@ -101,10 +105,13 @@ def find_python(python_version: str) -> tuple[str, str]:
 
 
 def venv_for(release: Release, log: t.TextIO) -> str:
-    """The release's venv, built from its requirement file unless the cached one matches it."""
+    """The release's venv, built from its requirement file and the development packages unless the cached one matches."""
     python, python_full_version = find_python(release.python_version)
-    with open(release.requirements, "rb") as handle:
-        key = hashlib.sha256(handle.read() + python_full_version.encode()).hexdigest()[:12]
+    digest = hashlib.sha256(python_full_version.encode())
+    for path in (release.requirements,) + DEV_PACKAGE_FILES:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    key = digest.hexdigest()[:12]
     venv = os.path.join(VENV_ROOT, "%s-%s" % (release.version, key))
     stamp = os.path.join(venv, ".installed")
     if os.path.exists(stamp):
@@ -116,7 +123,9 @@ def venv_for(release: Release, log: t.TextIO) -> str:
     os.makedirs(VENV_ROOT, exist_ok=True)
     commands = [[python, "-m", "venv", venv],
                 [os.path.join(venv, "bin", "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "--no-deps", "-r", release.requirements]]
+                 "--no-deps", "-r", release.requirements],
+                # the simulator, the playbook runner and the collection, found as in .venv (make setup)
+                ["bash", DEV_PACKAGE_FILES[0], venv]]
     for command in commands:
         if subprocess.run(command, check=False).returncode != 0:
             raise MatrixError("building the venv failed: %s" % " ".join(command))

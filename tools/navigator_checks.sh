@@ -17,9 +17,12 @@ requirements="$repo/tools/requirements-navigator.txt"
 pinned_venv "$venv" "$requirements"
 [ -e .collections/ansible_collections/clusterops/groups ] ||
     { echo "navigator checks: .collections link missing: run make setup" >&2; exit 1; }
+# the simulator is test infrastructure, not under test: it runs from the project venv, where make setup installs it
+dev_python="$repo/.venv/bin/python"
+[ -x "$dev_python" ] || { echo "navigator checks: $dev_python missing: run make setup" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clusterops-navigator.XXXXXX")
-cluster() { "$venv/bin/python" tools/local_cluster.py "$@" --state-dir "$work/simulator"; }
+cluster() { "$dev_python" tools/local_cluster.py "$@" --state-dir "$work/simulator"; }
 cleanup() { cluster stop >/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -55,9 +58,8 @@ run() {
 
 # holders GROUP: the nodes that hold GROUP, read from the simulator's own state
 holders() {
-    "$venv/bin/python" - "$work/simulator/local_cluster.json" "$1" <<'EOF'
+    "$dev_python" - "$work/simulator/local_cluster.json" "$1" <<'EOF'
 import json, sys
-sys.path.insert(0, "tests")
 from simulator import SimulatorControl
 state = json.load(open(sys.argv[1], encoding="utf-8"))
 snapshot = SimulatorControl(state["control_url"], ca_path=state.get("ca_path")).snapshot()

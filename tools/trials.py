@@ -18,15 +18,10 @@ import sys
 import time
 import typing as t
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _paths import ensure_import_paths  # noqa: E402  pylint: disable=wrong-import-position
-
-ensure_import_paths()
-
-from _trials.common import TrialOutcome  # noqa: E402  pylint: disable=wrong-import-position
-from _trials.report import Report, violation_lines  # noqa: E402  pylint: disable=wrong-import-position
-from _trials.scenario import Scenario, draw_scenario  # noqa: E402  pylint: disable=wrong-import-position
-from _trials.shrink import DEFAULT_SHRINK_RUNS, shrink  # noqa: E402  pylint: disable=wrong-import-position
+from _trials.common import TrialOutcome
+from _trials.report import Report, violation_lines
+from _trials.scenario import Scenario, draw_scenario
+from _trials.shrink import DEFAULT_SHRINK_RUNS, shrink
 
 DEFAULT_TIMEOUT = {"client": 0.25, "playbook": 0.5}
 DEFAULT_PATH = {"client": "fast", "playbook": "per-host"}

@@ -13,8 +13,6 @@ import requests
 from simulator import Fault, FaultKind, SimulatorControl, SimulatorControlError
 from simulator.testing import create, read, wait_until
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 @pytest.mark.parametrize("layout", ["ports", "prefix"])
 def test_control_client_reads_and_sets_state(simulated_cluster, layout):
@@ -84,7 +82,7 @@ def test_control_api_over_tls(simulated_cluster):
 
 def _serve(tmp_path, *options, env=None):
     ready_file = tmp_path / "ready.json"
-    environment = dict(os.environ, PYTHONPATH=TESTS_DIR, **(env or {}))
+    environment = dict(os.environ, **(env or {}))  # simulator: installed by make setup
     process = subprocess.Popen([sys.executable, "-m", "simulator", "serve", "--ready-file", str(ready_file),
                                 *options], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if not wait_until(lambda: ready_file.exists() or process.poll() is not None, timeout=20):

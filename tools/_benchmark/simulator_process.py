@@ -34,9 +34,8 @@ class SimulatorProcess:
     def __enter__(self) -> "SimulatorProcess":
         command = [sys.executable, "-m", "simulator", "serve", "--nodes", str(self.node_count), "--layout", "prefix",
                    "--ready-file", self.ready_path]
-        environment = dict(os.environ, PYTHONPATH=os.path.join(REPO_ROOT, "tests"))
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdin=subprocess.DEVNULL,
+            self.process = subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         ready = self._wait_ready()
         self.urls = ready["urls"]

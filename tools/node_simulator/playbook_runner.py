@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -17,7 +18,20 @@ from dataclasses import dataclass, field
 
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def _collection_checkout() -> str:
+    """The checkout whose collection this process imports: its playbooks, ansible.cfg and .collections are the ones run.
+
+    Not this file's own checkout: tools/validation_mutants.py runs the tests in a mutated copy, whose pytest
+    `pythonpath` puts the copy's .collections on the import path, ahead of the venv's checkout_collection finder.
+    """
+    spec = importlib.util.find_spec("ansible_collections.clusterops.groups")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("ansible_collections.clusterops.groups is not importable: run make setup")
+    return os.path.realpath(list(spec.submodule_search_locations)[0])
+
+
+REPO_ROOT = _collection_checkout()
 PLAYBOOK_DIR = os.path.join(REPO_ROOT, "playbooks")
 RESULT_KEY = "clusterops_groups_result"
 # Tiny backoff and a short timeout: tests never wait for real backoff.

@@ -1,6 +1,6 @@
 """A fault-injecting simulator of the cluster node API, for tests, the demo and benchmarks.
 
-Stdlib only (plus trustme for TLS). See tests/simulator/README.md.
+Stdlib only (plus trustme for TLS). See tools/node_simulator/README.md.
 """
 from __future__ import annotations
 
