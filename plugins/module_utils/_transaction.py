@@ -95,7 +95,7 @@ def prior_state_from_record(record: t.Optional[t.Mapping[str, t.Any]], node: str
 
 
 def put_back_targets(results: t.Mapping[str, Result], record: t.Optional[t.Mapping[str, t.Any]] = None,
-                      check_mode: bool = False) -> dict[str, str]:
+                     check_mode: bool = False) -> dict[str, str]:
     """``{node: state to restore}`` for every node this run may have changed, when the run failed.
 
     A node without a module answer is compensated from the record (written before any write), so a
