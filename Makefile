@@ -11,7 +11,7 @@ ARGS ?=
 .DEFAULT_GOAL := test
 
 # The pinned toolchain, then the development packages of this checkout (tools/install_dev_packages.sh: the node
-# simulator and playbook runner installed editable, the collection importable through a .pth naming .collections).
+# simulator and playbook runner installed editable, the collection importable through a finder that a .pth line installs).
 $(STAMP): requirements-dev.txt requirements.txt tools/node_simulator/pyproject.toml tools/install_dev_packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -67,11 +67,15 @@ def validate_connection_options(params: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
-def insecure_tls_warning(node_urls: t.Sequence[str], limit: int = 10) -> str:
-    """The warning for validate_certs=false, naming the nodes (the first ``limit`` of them)."""
-    shown = ", ".join(node_urls[:limit]) + (" and %d more" % (len(node_urls) - limit) if len(node_urls) > limit else "")
-    return "validate_certs is false: the TLS certificate of node %s is not verified (anyone on the path can " \
-           "impersonate it); give ca_path instead" % shown
+def tls_warnings(validate_certs: object, node_urls: t.Sequence[object], limit: int = 10) -> list[str]:
+    """The warnings of a task that talked to ``node_urls``: one line when validate_certs is false, naming the nodes
+    (the first ``limit`` of them, without credentials)."""
+    if validate_certs is not False or not node_urls:
+        return []
+    urls = [url_without_userinfo(str(url)) for url in node_urls]
+    shown = ", ".join(urls[:limit]) + (" and %d more" % (len(urls) - limit) if len(urls) > limit else "")
+    return ["validate_certs is false: the TLS certificate of node %s is not verified (anyone on the path can "
+            "impersonate it); give ca_path instead" % shown]
 
 
 def build_client(params: dict[str, t.Any], sleep: t.Callable[[float], None] | None = None) -> NodeClient:

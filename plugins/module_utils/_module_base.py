@@ -16,7 +16,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import connection_argument_spec, insecure_tls_warning
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import connection_argument_spec
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, url_without_userinfo
 
@@ -32,13 +32,6 @@ def module_argument_spec(**options: t.Dict[str, t.Any]) -> t.Dict[str, t.Dict[st
     spec["name"] = dict(GROUP_NAME_SPEC)
     spec.update(options)
     return spec
-
-
-def tls_warnings(validate_certs: object, node_urls: t.Sequence[object]) -> t.List[str]:
-    """The warnings of a task that talked to ``node_urls``: one line when certificates were not verified."""
-    if validate_certs is not False or not node_urls:
-        return []
-    return [insecure_tls_warning([url_without_userinfo(str(url)) for url in node_urls])]
 
 
 def run_module(argument_spec: t.Dict[str, t.Any], execute_module: ExecuteModule, **module_options: t.Any) -> None:

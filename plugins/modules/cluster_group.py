@@ -259,8 +259,9 @@ from ..module_utils._cluster_transaction import (
     DEFAULT_WORKERS, FINISHED_STATE, NodeDone, cluster_connection_options, finish_cluster_transaction,
     run_cluster_transaction, validate_workers,
 )
+from ..module_utils._connection_options import tls_warnings
 from ..module_utils._errors import InvalidInput
-from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
+from ..module_utils._module_base import module_argument_spec, run_module
 
 ARGUMENT_RULES = {
     "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),

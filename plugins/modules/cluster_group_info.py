@@ -141,7 +141,8 @@ import typing as t
 
 from ..module_utils._cluster_status import read_cluster_status
 from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options
-from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
+from ..module_utils._connection_options import tls_warnings
+from ..module_utils._module_base import module_argument_spec, run_module
 
 ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
 

@@ -193,11 +193,11 @@ error_kind:
 
 import typing as t
 
-from ..module_utils._connection_options import build_client
+from ..module_utils._connection_options import build_client, tls_warnings
 from ..module_utils._errors import ClusterOpsError
 from ..module_utils._group_name import validate_group_name
 from ..module_utils._group_state import EnsureResult, ensure_group, validate_state
-from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
+from ..module_utils._module_base import module_argument_spec, run_module
 from ..module_utils._run_record import NodeRecorder, RunRecord, validate_node_name
 
 ARGUMENT_RULES = {"required_together": [("record_dir", "run_id")]}

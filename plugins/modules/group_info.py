@@ -81,11 +81,11 @@ error_kind:
 
 import typing as t
 
-from ..module_utils._connection_options import build_client
+from ..module_utils._connection_options import build_client, tls_warnings
 from ..module_utils._errors import ClusterOpsError
 from ..module_utils._group_name import validate_group_name
 from ..module_utils._group_state import read_group_reply
-from ..module_utils._module_base import module_argument_spec, run_module, tls_warnings
+from ..module_utils._module_base import module_argument_spec, run_module
 
 
 def argument_spec() -> dict:

@@ -73,7 +73,7 @@ def test_killed_playbooks_are_finished_from_the_record() -> None:
 
 @pytest.mark.timeout(1800)
 def test_runner_catches_a_broken_rollback_and_prints_a_reproduction(monkeypatch: pytest.MonkeyPatch, capsys: t.Any) -> None:
-    """With the compensation put_back emptied (no rollback at all), the invariant must fail and say how to re-run."""
+    """With the put-back targets emptied (no rollback at all), the invariant must fail and say how to re-run."""
     monkeypatch.syspath_prepend(TOOLS_DIR)
     import trials  # pylint: disable=import-outside-toplevel
     from ansible_collections.clusterops.groups.plugins.module_utils import _transaction  # pylint: disable=import-outside-toplevel
