@@ -13,18 +13,12 @@ import functools
 import time
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _summary, _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _saved_plan, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import (
-    DEFAULT_WORKERS, NOT_FINISHED_MSG, NodeDone, NodeTarget, SessionPool, Settings, phase_settings, run_node_phase,
-    validate_nodes,
+    DEFAULT_WORKERS, READ_PHASE, NodeDone, NodeTarget, phase_settings, read_on_node, run_node_phase, validate_nodes,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
-from ansible_collections.clusterops.groups.plugins.module_utils._group_state import read_group_reply
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
-
-READ_PHASE = "read"
+from ansible_collections.clusterops.groups.plugins.module_utils._group_state import OPERATION_BY_STATE, validate_state
 
 
 def read_cluster_status(nodes: list[dict[str, t.Any]], group: object, options: dict[str, t.Any],
@@ -37,23 +31,35 @@ def read_cluster_status(nodes: list[dict[str, t.Any]], group: object, options: d
     """
     name = validate_group_name(group)
     targets = validate_nodes(nodes)
-    settings = phase_settings(options, targets, workers, deadline_seconds, None, "", sleep, on_node_done)
-    node_task = functools.partial(_read_on_node, group=name)
-    results = run_node_phase(settings, [(target, "") for target in targets], node_task, READ_PHASE)
+    results = _read_every_node(targets, name, options, workers, deadline_seconds, sleep, on_node_done)
     account = _transaction.status_account(name, results, run_coverage)
+    return _with_message(account)
+
+
+def plan_cluster(nodes: list[dict[str, t.Any]], group: object, state: object, options: dict[str, t.Any],
+                 workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
+                 sleep: t.Callable[[float], None] | None = None, on_node_done: NodeDone | None = None,
+                 now: t.Callable[[], float] = time.time) -> dict[str, t.Any]:
+    """The saved plan of making ``state`` of ``group`` on every node (GETs only) plus ``changed``, ``failed``, ``msg``.
+
+    Failed (outcome not_applicable) when a node could not be read: such a plan is refused by the apply.
+    """
+    name = validate_group_name(group)
+    operation = OPERATION_BY_STATE[validate_state(state)]
+    targets = validate_nodes(nodes)
+    reads = _read_every_node(targets, name, options, workers, deadline_seconds, sleep, on_node_done)
+    plan = _saved_plan.build_saved_plan(operation, name, reads, {target.name: target.api_url for target in targets}, now())
+    return _with_message(plan)
+
+
+def _read_every_node(targets: list[NodeTarget], name: str, options: dict[str, t.Any], workers: int,
+                     deadline_seconds: float | None, sleep: t.Callable[[float], None] | None,
+                     on_node_done: NodeDone | None) -> dict[str, t.Any]:
+    settings = phase_settings(options, targets, workers, deadline_seconds, None, "", sleep, on_node_done)
+    node_task = functools.partial(read_on_node, group=name)
+    return run_node_phase(settings, [(target, "") for target in targets], node_task, READ_PHASE)
+
+
+def _with_message(account: dict[str, t.Any]) -> dict[str, t.Any]:
     failure = _summary.failure_message(account, None)
-    return dict(account, changed=False, failed=bool(failure),
-                msg=failure or _summary.headline(account))
-
-
-def _read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _state: str, deadline: float | None, *,
-                  group: str) -> dict[str, t.Any]:
-    if deadline is not None and time.monotonic() >= deadline:
-        return {"failed": True, "exists": None, "msg": NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)}
-    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
-                        **client_settings(dict(settings.connection, api_url=target.api_url)))
-    try:
-        reply = read_group_reply(client, group)
-    except ClusterOpsError as error:
-        return {"failed": True, "exists": None, "msg": error.to_result().get("msg", str(error))}
-    return {"exists": reply.status != 404, "requests": client.request_count}
+    return dict(account, changed=False, failed=bool(failure), msg=failure or _summary.headline(account))

@@ -24,14 +24,14 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _summary, _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _saved_plan, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
     CONNECTION_OPTION_NAMES, client_settings, validate_api_url, validate_connection_options,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
-    OPERATION_BY_STATE, EnsureResult, ensure_group, validate_state,
+    OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
@@ -65,6 +65,8 @@ NodeDone = t.Callable[[str, str, t.Dict[str, t.Any]], None]
 NodeTask = t.Callable[..., t.Dict[str, t.Any]]
 APPLY_PHASE = "apply"
 PUT_BACK_PHASE = "put back"
+READ_PHASE = "read"
+MAX_PLAN_AGE_SECONDS = 366 * 86400.0
 
 
 @dataclass
@@ -93,31 +95,54 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
                             check_mode: bool = False, workers: int = DEFAULT_WORKERS, deadline_seconds: float | None = None,
                             record_dir: str | None = None, run_id: str | None = None,
                             sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0,
-                            on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
+                            on_node_done: NodeDone | None = None, saved_plan: object = None,
+                            plan_max_age: object = None, now: t.Callable[[], float] = time.time) -> dict[str, t.Any]:
     """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
 
     The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
     outcome, check_mode, record, nodes). Raises InvalidInput, before any request, on bad input, and RunLockBusy
     when another run of the group holds the lock of ``record_dir`` for longer than ``lock_wait_seconds``.
+
+    With ``saved_plan`` (``_saved_plan.load_saved_plan`` input): raises SavedPlanRefused before any request when the
+    plan is for another run, too old (``plan_max_age`` seconds) or the node set or a URL changed, and, after taking
+    the lock and reading every node (the run's first read), before any write when a node moved since the plan.
     """
     name = validate_group_name(group)
     state = validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
+    plan = _applicable_plan(saved_plan, plan_max_age, OPERATION_BY_STATE[state], name, targets, now)
     settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
     lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
     try:
-        return _transact(settings, targets, name, state, run_id, check_mode, record_dir)
+        return _transact(settings, targets, name, state, run_id, check_mode, record_dir, plan)
     finally:
         _run_lock.release(lock)
 
 
+def _applicable_plan(saved_plan: object, plan_max_age: object, operation: str, group: str, targets: list[NodeTarget],
+                     now: t.Callable[[], float]) -> dict[str, t.Any] | None:
+    """The saved plan this run must follow (None without one), refused here if it cannot apply before any read."""
+    if saved_plan is None:
+        if plan_max_age is not None:
+            raise InvalidInput("plan_max_age limits the age of a saved plan: set plan too, or drop it", option="plan_max_age")
+        return None
+    max_age = validate_plan_max_age(plan_max_age)
+    plan = _saved_plan.load_saved_plan(saved_plan)
+    refusals = _saved_plan.refusals_before_read(plan, operation, group, {target.name: target.api_url for target in targets},
+                                                now(), max_age)
+    if refusals:
+        raise _saved_plan.SavedPlanRefused(refusals, group)
+    return plan
+
+
 def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: str, run_id: str, check_mode: bool,
-              record_dir: str | None) -> dict[str, t.Any]:
+              record_dir: str | None, plan: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
     operation = OPERATION_BY_STATE[state]
+    observed = _read_against_plan(settings, targets, name, plan) if plan is not None else None
     apply_results = _run_phase(settings, [(target, state) for target in targets], name, check_mode, recorded=True,
-                               phase=APPLY_PHASE)
+                               phase=APPLY_PHASE, observed=observed)
     record = settings.record.load() if settings.record is not None else None
     put_back = _transaction.put_back_targets(apply_results, record, check_mode=check_mode)
     urls = {target.name: target.api_url for target in targets}
@@ -128,7 +153,20 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
         settings.record.record_run_outcome(account["record"]["run"])
     changed = any(result.get("changed") for result in list(apply_results.values()) + list(compensation_results.values())
                   if result is not None)
+    if plan is not None:
+        account["saved_plan"] = {key: plan[key] for key in ("created", "fingerprint", "changes")}
     return _with_status(account, changed, record_dir)
+
+
+def _read_against_plan(settings: Settings, targets: list[NodeTarget], group: str,
+                       plan: dict[str, t.Any]) -> dict[str, bool]:
+    """Every node's first read (GET only), compared with the plan: ``{node: exists}``; SavedPlanRefused if one moved."""
+    reads = run_node_phase(settings, [(target, "") for target in targets], functools.partial(read_on_node, group=group),
+                           READ_PHASE)
+    moved = _saved_plan.moved_nodes(plan, reads)
+    if moved:
+        raise _saved_plan.SavedPlanRefused(moved, group)
+    return {node: bool(t.cast(dict, read)["exists"]) for node, read in reads.items()}
 
 
 def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str, t.Any], workers: int = DEFAULT_WORKERS,
@@ -205,6 +243,16 @@ def validate_nodes(nodes: object) -> list[NodeTarget]:
     return targets
 
 
+def validate_plan_max_age(plan_max_age: object) -> float | None:
+    if plan_max_age is None:
+        return None
+    valid = isinstance(plan_max_age, (int, float)) and not isinstance(plan_max_age, bool) and math.isfinite(plan_max_age)
+    if not valid or not 0 < t.cast(float, plan_max_age) <= MAX_PLAN_AGE_SECONDS:
+        raise InvalidInput("plan_max_age must be a number of seconds greater than 0 and at most %s, got %r"
+                           % (MAX_PLAN_AGE_SECONDS, plan_max_age), option="plan_max_age")
+    return float(t.cast(float, plan_max_age))
+
+
 def validate_workers(workers: object) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or not MIN_WORKERS <= workers <= MAX_WORKERS:
         raise InvalidInput("workers must be an integer from %d to %d, got %r" % (MIN_WORKERS, MAX_WORKERS, workers), option="workers")
@@ -233,9 +281,12 @@ def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers
 # ---- the worker pool ----
 
 def _run_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], group: str, check_mode: bool,
-               recorded: bool, phase: str = APPLY_PHASE) -> dict[str, NodeResult]:
-    """``ensure_group`` on every (node, state) in parallel; ``{node: compact result}`` in the order of ``calls``."""
-    node_task = functools.partial(_ensure_on_node, group=group, check_mode=check_mode, recorded=recorded)
+               recorded: bool, phase: str = APPLY_PHASE, observed: t.Mapping[str, bool] | None = None) -> dict[str, NodeResult]:
+    """``ensure_group`` on every (node, state) in parallel; ``{node: compact result}`` in the order of ``calls``.
+
+    ``observed``: each node's first read, made already (then ``ensure_group`` sends no first GET)."""
+    node_task = functools.partial(_ensure_on_node, group=group, check_mode=check_mode, recorded=recorded,
+                                  observed=observed or {})
     return run_node_phase(settings, calls, node_task, phase)
 
 
@@ -279,7 +330,7 @@ def _not_finished(target: NodeTarget, deadline_seconds: float | None) -> dict[st
 
 
 def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, state: str, deadline: float | None, *,
-                    group: str, check_mode: bool, recorded: bool) -> dict[str, t.Any]:
+                    group: str, check_mode: bool, recorded: bool, observed: t.Mapping[str, bool]) -> dict[str, t.Any]:
     """One node, as ``clusterops.groups.group`` does it (record before the write), as a compact result."""
     base = dict(EnsureResult().to_result(), group=group, state=state)
     if deadline is not None and time.monotonic() >= deadline:
@@ -288,7 +339,8 @@ def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, s
                         **client_settings(dict(settings.connection, api_url=target.api_url)))
     recorder = NodeRecorder(settings.record if recorded else None, target.name, client.node_url, group, state)
     try:
-        outcome = ensure_group(client, group, state, check_mode=check_mode, before_write=recorder.intent)
+        outcome = ensure_group(client, group, state, check_mode=check_mode, before_write=recorder.intent,
+                               existed_before=observed.get(target.name))
     except ClusterOpsError as error:
         error.add_facts(**base)
         recorder.outcome_after_failure(error)
@@ -300,6 +352,20 @@ def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, s
         # the node is in the wanted state but the record is not: fail, with the facts the policy needs
         return _compact(dict(error.add_facts(**result).to_result(), failed=True))
     return _compact(result)
+
+
+def read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _state: str, deadline: float | None, *,
+                 group: str) -> dict[str, t.Any]:
+    """One node's conclusive read of the group (GET only): ``{exists, requests}``, or ``{failed, exists: None, msg}``."""
+    if deadline is not None and time.monotonic() >= deadline:
+        return {"failed": True, "exists": None, "msg": NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)}
+    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
+                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    try:
+        reply = read_group_reply(client, group)
+    except ClusterOpsError as error:
+        return {"failed": True, "exists": None, "msg": error.to_result().get("msg", str(error))}
+    return {"exists": reply.status != 404, "requests": client.request_count}
 
 
 def _guarded(node_task: NodeTask, settings: Settings, pool: SessionPool, target: NodeTarget, *args: t.Any) -> dict[str, t.Any]:

@@ -121,15 +121,17 @@ def _group_id_in_body(body: bytes) -> str | None:
 
 
 def ensure_group(client: NodeClient, name: str, state: str, check_mode: bool = False,
-                 before_write: t.Callable[[bool], None] | None = None) -> EnsureResult:
+                 before_write: t.Callable[[bool], None] | None = None, existed_before: bool | None = None) -> EnsureResult:
     """Make the node's group state ``state`` (present/absent), at most once; see the module docstring for bounds.
 
     ``before_write(existed_before)`` is called once, before the first write (the durable record goes there).
+    ``existed_before``: the run's first read, when the caller made it already (a saved plan's apply compares every
+    node's read before any write); then no first GET is sent.
     Raises ClusterOpsError with the outcome so far attached as facts (``to_result()``).
     """
     outcome = EnsureResult()
     try:
-        _ensure(client, name, state, check_mode, before_write, outcome)
+        _ensure(client, name, state, check_mode, before_write, outcome, existed_before)
     except ClusterOpsError as error:
         _snapshot(client, outcome)
         raise error.add_facts(**outcome.to_result())
@@ -138,9 +140,9 @@ def ensure_group(client: NodeClient, name: str, state: str, check_mode: bool = F
 
 
 def _ensure(client: NodeClient, name: str, state: str, check_mode: bool,
-            before_write: t.Callable[[bool], None] | None, outcome: EnsureResult) -> None:
+            before_write: t.Callable[[bool], None] | None, outcome: EnsureResult, existed_before: bool | None) -> None:
     desired = state == "present"
-    outcome.existed_before = read_group(client, name)
+    outcome.existed_before = read_group(client, name) if existed_before is None else existed_before
     outcome.exists = outcome.existed_before
     if outcome.existed_before == desired:
         return

@@ -16,11 +16,14 @@ import typing as t
 from ansible_collections.clusterops.groups.plugins.module_utils._transaction import (
     FINISH_PLAYBOOK, FINISH_PLAYBOOK_FQCN, OUTCOME_FAILED, OUTCOME_ROLLBACK_INCOMPLETE, OUTCOME_ROLLED_BACK,
     ROLLBACK_FAILED, SETTLED_OUTCOMES, STATE_UNKNOWN)
+from ansible_collections.clusterops.groups.plugins.module_utils._saved_plan import (
+    CHANGES_PLANNED, NOT_APPLICABLE, NOTHING_TO_DO, SAVED_PLAN_KIND)
 
 # Up to this many nodes the summary lists every node; beyond it only those that need attention (at most as many).
 SUMMARY_NODE_LIMIT = 50
 APPLY_COLUMNS = ("node", "before", "action", "result", "rollback", "after")
 STATUS_COLUMNS = ("node", "state")
+PLAN_COLUMNS = ("node", "state", "planned")
 CHECK_MODE_NOTE = "CHECK MODE, nothing was changed"
 FAILED_RESULTS = ("failed", "no_result")
 WOULD_CHANGE = "would_change"
@@ -30,6 +33,7 @@ FAILURE_HEADLINES = {
     OUTCOME_ROLLBACK_INCOMPLETE: "failed and the rollback is INCOMPLETE: the cluster is divergent",
     "divergent": "the cluster is divergent: the group exists on some nodes only",
     STATE_UNKNOWN: "the state of some nodes could not be read",
+    NOT_APPLICABLE: "no plan that can be applied: some nodes could not be read",
 }
 
 
@@ -47,10 +51,13 @@ def headline(account: t.Mapping[str, t.Any]) -> str:
     partial = account.get("partial")
     scope = (" on %d of %d cluster nodes only (not read: %s)" % (partial["read"], partial["cluster"], ", ".join(partial["not_read"]))
              if partial else "")
-    counts = collections.Counter(entry.get("state") or entry.get("result") for entry in nodes.values())
+    counts = collections.Counter(entry.get("planned") or entry.get("state") or entry.get("result") for entry in nodes.values())
     counted = ", ".join("%d %s" % (count, str(name).replace("_", " ")) for name, count in sorted(counts.items()))
-    line = "%s of group %r%s: %s (%s%s)" % (account.get("operation"), account.get("group"), scope, account.get("outcome"),
-                                            _nodes(len(nodes)), ": " + counted if counted else "")
+    subject, outcome = account.get("operation"), account.get("outcome")
+    if account.get("kind") == SAVED_PLAN_KIND:  # "saved plan: create of group 'ops': changes planned (...)"
+        subject, outcome = "saved plan: %s" % subject, str(outcome).replace("_", " ")
+    line = "%s of group %r%s: %s (%s%s)" % (subject, account.get("group"), scope, outcome, _nodes(len(nodes)),
+                                            ": " + counted if counted else "")
     return "%s: %s" % (CHECK_MODE_NOTE, line) if account.get("check_mode") else line
 
 
@@ -61,7 +68,8 @@ def summary_lines(account: t.Mapping[str, t.Any], limit: int = SUMMARY_NODE_LIMI
     listed = list(nodes) if len(nodes) <= limit else attention[:limit]
     lines = [headline(account)]
     if listed:
-        columns = STATUS_COLUMNS if any("state" in nodes[node] for node in listed) else APPLY_COLUMNS
+        columns = (PLAN_COLUMNS if "planned" in nodes[listed[0]] else STATUS_COLUMNS if "state" in nodes[listed[0]]
+                   else APPLY_COLUMNS)
         rows = [list(columns)] + [[node] + [_cell(account, nodes[node], column) for column in columns[1:]] for node in listed]
         widths = [max(len(row[index]) for row in rows) for index in range(len(columns))]
         lines.extend("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
@@ -79,7 +87,7 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
     """Empty when the run succeeded; else a headline, the nodes that need attention (``with_nodes``, at most
     ``limit``) and, when the rollback is incomplete, the nodes not restored and the finish command."""
     outcome = account.get("outcome")
-    if outcome in SETTLED_OUTCOMES or outcome in ("present", "absent"):
+    if outcome in SETTLED_OUTCOMES or outcome in ("present", "absent", CHANGES_PLANNED, NOTHING_TO_DO):
         return ""
     run = " (run %s)" % account["run_id"] if account.get("run_id") else ""
     lines = ["%s of group %r%s: %s" % (account.get("operation"), account.get("group"), run,

@@ -119,6 +119,24 @@ options:
     type: float
     default: 5
     version_added: 0.1.0
+  saved_plan:
+    description:
+      - Apply exactly this saved plan (RV(clusterops.groups.cluster_group_info#module:plan), as a dict, its JSON text,
+        or the path of its file on the host that runs the module: the controller, through the action plugin).
+      - Before any request the plan is refused when it is for another operation or group, a node could not be read
+        when it was made, it is older than O(plan_max_age), or the node set or a node's URL (normalised as for the
+        duplicate-URL check) differs. Then the run takes its lock and reads every node once (the run's first read);
+        when any node's state differs from the plan, nothing is written and the error names each node that moved
+        (C(node7: planned create, now present)). Otherwise the planned actions are applied, all or nothing.
+      - Only with O(state=present) or O(state=absent).
+    type: raw
+    version_added: 0.2.0
+  plan_max_age:
+    description:
+      - With O(saved_plan), refuse a plan made more than this many seconds ago. No default: unset, a plan never
+        expires (it is still refused when the cluster moved).
+    type: float
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -185,6 +203,24 @@ EXAMPLES = r"""
   run_once: true
   delegate_to: localhost
   when: clusterops_cluster_result.result.outcome | default('') == 'rollback_incomplete'
+
+- name: Plan the create of group analytics (GETs only; plan_group.yml also writes it to a file)
+  clusterops.groups.cluster_group_info:
+    name: analytics
+    plan_state: present
+    hosts: "{{ ansible_play_hosts_all }}"
+  run_once: true
+  register: clusterops_plan
+
+- name: Apply exactly that plan, refused if it is older than an hour or a node moved since
+  clusterops.groups.cluster_group:
+    name: analytics
+    state: present
+    hosts: "{{ ansible_play_hosts_all }}"
+    # or the path of the file plan_group.yml wrote
+    saved_plan: "{{ clusterops_plan.plan }}"
+    plan_max_age: 3600
+  run_once: true
 """
 
 RETURN = r"""
@@ -236,6 +272,11 @@ result:
       type: dict
       sample: {"node1": {"before": "absent", "action": "create", "result": "changed", "rollback": "not_needed",
                          "after": "present"}}
+    saved_plan:
+      description: With O(saved_plan), the plan applied (C(created), C(fingerprint), C(changes)).
+      type: dict
+      returned: when O(saved_plan) is set and was applied
+      version_added: 0.2.0
 diff:
   description:
     - Each node's group state (V(present), V(absent) or V(unknown)) before and after.
@@ -247,6 +288,8 @@ diff:
 error_kind:
   description:
     - On invalid input, V(invalid_input) (nothing was sent); on a record failure, V(run_record).
+    - When O(saved_plan) is refused (stale, another run, the node set changed, a node moved), V(saved_plan_refused)
+      (nothing was written) with C(refusals), one line per reason.
     - When another run holds the lock of the group in O(record_dir), V(run_lock_busy) (nothing was sent).
   returned: failure
   type: str
@@ -284,6 +327,8 @@ def argument_spec() -> dict:
         record_dir={"type": "path"},
         run_id={"type": "str"},
         lock_wait={"type": "float", "default": 0.0},
+        saved_plan={"type": "raw"},
+        plan_max_age={"type": "float"},
     )
 
 
@@ -293,6 +338,8 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     options = cluster_connection_options(params, "cluster_group")
     workers = DEFAULT_WORKERS if params.get("workers") is None else params["workers"]
     if params.get("state") == FINISHED_STATE:
+        if params.get("saved_plan") is not None or params.get("plan_max_age") is not None:
+            raise InvalidInput("saved_plan applies a create or delete, not state=finished", option="saved_plan")
         outcome = _finish(params, options, check_mode, workers, sleep, on_node_done)
     else:
         if params.get("record") is not None:
@@ -301,7 +348,7 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
             params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
             workers=workers, deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
             run_id=params.get("run_id"), sleep=sleep, lock_wait_seconds=params.get("lock_wait") or 0.0,
-            on_node_done=on_node_done)
+            on_node_done=on_node_done, saved_plan=params.get("saved_plan"), plan_max_age=params.get("plan_max_age"))
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     header = "group '%s' on each node" % account.get("group")

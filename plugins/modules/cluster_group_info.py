@@ -63,6 +63,18 @@ options:
         then counts as V(unknown).
       - Unset, each phase ends when every node has answered or used up its retries.
     type: float
+  plan_state:
+    description:
+      - Also make the saved plan of setting the group to this state on every node (V(present) plans a create,
+        V(absent) a delete): each node's observed state, its planned action and a fingerprint of the node set and
+        URLs, returned as RV(plan). Still C(GET) only.
+      - M(clusterops.groups.cluster_group) with O(clusterops.groups.cluster_group#module:saved_plan) applies exactly
+        that plan, or refuses it when the cluster moved. C(clusterops.groups.plan_group) is the playbook for it.
+      - The task fails when a node could not be read (the plan is returned, with outcome V(not_applicable), and
+        cannot be applied).
+    type: str
+    choices: [present, absent]
+    version_added: 0.2.0
   progress_interval:
     description:
       - On a long run, a line with the number of nodes done and failed per phase is printed every this many seconds
@@ -97,6 +109,14 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ clusterops_status.result.outcome }}"
   run_once: true
+
+- name: Plan the create of group analytics (reads only); cluster_group saved_plan applies it
+  clusterops.groups.cluster_group_info:
+    name: analytics
+    hosts: "{{ ansible_play_hosts_all }}"
+    plan_state: present
+  run_once: true
+  register: clusterops_plan
 """
 
 RETURN = r"""
@@ -130,6 +150,46 @@ result:
       description: "Per node: C(state) (V(present), V(absent) or V(unknown)) and C(error) when it could not be read."
       type: dict
       sample: {"node1": {"state": "present"}}
+plan:
+  description:
+    - With O(plan_state), the saved plan; pass it (or the file C(clusterops.groups.plan_group) writes) to
+      O(clusterops.groups.cluster_group#module:saved_plan).
+  returned: when O(plan_state) is set
+  type: dict
+  contains:
+    kind:
+      description: V(clusterops.groups.saved_plan).
+      type: str
+    version:
+      description: Format version of the plan, V(1).
+      type: int
+    operation:
+      description: V(create) or V(delete).
+      type: str
+    group:
+      description: The group id.
+      type: str
+    outcome:
+      description: V(changes_planned), V(nothing_to_do) or V(not_applicable) (a node could not be read).
+      type: str
+    changes:
+      description: Number of nodes with a planned create or delete.
+      type: int
+    created:
+      description: When the plan was made, UTC, ISO 8601.
+      type: str
+    created_epoch:
+      description: The same, in seconds since the epoch (what O(clusterops.groups.cluster_group#module:plan_max_age) compares).
+      type: float
+    fingerprint:
+      description: Hash of the node names and their normalised API URLs.
+      type: str
+    nodes:
+      description:
+        - "Per node: C(state) (V(present), V(absent), V(unknown)), C(planned) (V(create), V(delete), V(none),
+          V(unreachable)), C(url) (normalised) and C(error) when it could not be read."
+      type: dict
+      sample: {"node1": {"state": "absent", "planned": "create", "url": "http://127.0.0.1:8001"}}
 error_kind:
   description: On invalid input, V(invalid_input) (nothing was sent).
   returned: failure
@@ -139,7 +199,7 @@ error_kind:
 
 import typing as t
 
-from ..module_utils._cluster_status import read_cluster_status
+from ..module_utils._cluster_status import plan_cluster, read_cluster_status
 from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._module_base import module_argument_spec, run_module
@@ -155,22 +215,28 @@ def argument_spec() -> dict:
                "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
+        plan_state={"type": "str", "choices": ["present", "absent"]},
         progress_interval={"type": "float", "default": 5.0},
     )
 
 
 def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
                    on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
-    """Read the group on every node (GETs only, the same in check mode), then the cluster's status account."""
+    """Read the group on every node (GETs only, the same in check mode), then the cluster's status account, or with
+    plan_state the saved plan."""
     options = cluster_connection_options(params, "cluster_group_info")
-    outcome = read_cluster_status(
-        params.get("nodes"), params.get("name"), options,
-        workers=DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
-        deadline_seconds=params.get("deadline"), sleep=sleep, on_node_done=on_node_done)
+    common = {"workers": DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
+              "deadline_seconds": params.get("deadline"), "sleep": sleep, "on_node_done": on_node_done}
+    if params.get("plan_state") is not None:
+        outcome = plan_cluster(params.get("nodes"), params.get("name"), params["plan_state"], options, **common)
+        returned = "plan"
+    else:
+        outcome = read_cluster_status(params.get("nodes"), params.get("name"), options, **common)
+        returned = "result"
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     return {"warnings": tls_warnings(params.get("validate_certs"),
                                      [node.get("api_url") for node in params.get("nodes") or []]),
-            "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], "result": account}
+            "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], returned: account}
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ def everywhere(*groups: str) -> dict[str, list[str]]:
 
 PARTIAL = {"node1": [GROUP], "node2": [], "node3": []}
 SCENARIOS: dict[str, Scenario] = {
-    "module:cluster_group": Scenario(after=everywhere()),
+    "module:cluster_group": Scenario(after=everywhere(GROUP)),
     "module:group": Scenario(after=everywhere()),
     "module:cluster_group_info": Scenario(before=everywhere(GROUP), writes=False, stdout=('"msg": "present"',)),
     "filter:transaction_path": Scenario(writes=False, stdout=('"msg": "cluster_wide"',)),

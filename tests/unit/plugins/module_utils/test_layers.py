@@ -17,14 +17,15 @@ ALLOWED = {
     "_run_record": {"_errors", "_group_state", "_transport"},
     "_connection_options": {"_errors", "_group_state", "_transport"},
     "_transaction": set(),
-    "_summary": {"_transaction"},
+    "_summary": {"_saved_plan", "_transaction"},
+    "_saved_plan": {"_errors", "_node_identity"},
     "_node_identity": set(),
     "_run_scope": set(),
     "_run_lock": {"_errors"},
     "_module_base": {"_connection_options", "_errors", "_transport"},
     "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
-                             "_run_lock", "_run_record", "_summary", "_transaction", "_transport"},
-    "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state",
+                             "_run_lock", "_run_record", "_saved_plan", "_summary", "_transaction", "_transport"},
+    "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state", "_saved_plan",
                         "_summary", "_transaction", "_transport"},
 }
 INTERNAL_HEADER = "# Internal to this collection: not a public API"
