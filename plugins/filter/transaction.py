@@ -12,7 +12,8 @@ import os
 import typing as t
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _summary, _transaction
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _saved_plan, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message, node_targets as _node_targets
@@ -225,6 +226,21 @@ def run_coverage(members: t.Iterable[str], play_hosts: t.Iterable[str]) -> dict[
     return coverage(list(members), list(play_hosts))
 
 
+def plan_exit_hosts(plan: t.Mapping[str, t.Any] | None, error: object = "", detailed: object = False) -> str:
+    """The hosts of plan_group.yml's last play, which make its exit code: ``!all`` (0), ``localhost`` (its one task
+    fails: 2, changes planned); an error is raised (1) when the plan could not be made. Not detailed: ``!all``."""
+    try:
+        detailed = boolean(_plain(detailed), strict=True)
+    except TypeError as type_error:
+        raise AnsibleFilterError("plan_detailed_exitcode must be true or false: %s" % type_error) from None
+    if not detailed:
+        return "!all"
+    code, why = _saved_plan.detailed_exit_code(_plain(plan) or None, str(_plain(error) or ""))  # type: ignore[arg-type]
+    if code == _saved_plan.EXIT_ERROR:
+        raise AnsibleFilterError("the plan failed (exit code %d, plan_detailed_exitcode): %s" % (code, why))
+    return "localhost" if code == _saved_plan.EXIT_CHANGES_PLANNED else "!all"
+
+
 class FilterModule:
     """The transaction policy as filters (clusterops.groups.<name>)."""
 
@@ -252,4 +268,5 @@ class FilterModule:
             "finish_account": finish_account,
             "finish_record_errors": finish_record_errors,
             "status_account": status_account,
+            "plan_exit_hosts": plan_exit_hosts,
         }

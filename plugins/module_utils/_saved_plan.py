@@ -159,8 +159,8 @@ def _shape_problems(plan: t.Mapping[str, t.Any]) -> list[str]:
     for node, entry in nodes.items():
         if (not isinstance(entry, dict) or entry.get("state") not in NODE_STATES or entry.get("planned") not in PLANNED_ACTIONS
                 or not isinstance(entry.get("url"), str) or not entry.get("url")):
-            problems.append("node %s must have state (%s), planned (%s) and url" % (node, "/".join(NODE_STATES),
-                                                                                  "/".join(PLANNED_ACTIONS)))
+            problems.append("node %s must have state (%s), planned (%s) and url"
+                            % (node, "/".join(NODE_STATES), "/".join(PLANNED_ACTIONS)))
         elif not problems and entry["planned"] != planned_action(plan["operation"], entry["state"]):
             problems.append("node %s: planned %s does not follow from state %s" % (node, entry["planned"], entry["state"]))
     return problems
@@ -200,12 +200,29 @@ def moved_nodes(plan: t.Mapping[str, t.Any], reads: t.Mapping[str, t.Optional[t.
         read = reads.get(node) or {}
         exists = read.get("exists")
         if exists is None or read.get("failed"):
-            moved.append("%s: planned %s, now unreadable (%s)" % (node, entry["planned"],
-                                                                 one_line(read.get("msg") or "no answer", NODE_ERROR_CHARS)))
+            error = one_line(read.get("msg") or "no answer", NODE_ERROR_CHARS)
+            moved.append("%s: planned %s, now unreadable (%s)" % (node, entry["planned"], error))
         elif ("present" if exists else "absent") != entry["state"]:
             planned = entry["planned"] if entry["planned"] != "none" else "none (%s)" % entry["state"]
             moved.append("%s: planned %s, now %s" % (node, planned, "present" if exists else "absent"))
     return moved
+
+
+# terraform plan -detailed-exitcode
+EXIT_NOTHING_TO_DO, EXIT_ERROR, EXIT_CHANGES_PLANNED = 0, 1, 2
+
+
+def detailed_exit_code(plan: t.Mapping[str, t.Any] | None, error: str = "") -> tuple[int, str]:
+    """The exit code of a plan run as ``terraform plan -detailed-exitcode`` gives it, and why."""
+    if error:
+        return EXIT_ERROR, error
+    if not plan or plan.get("kind") != SAVED_PLAN_KIND:
+        return EXIT_ERROR, "no plan was made"
+    if plan.get("outcome") == NOTHING_TO_DO:
+        return EXIT_NOTHING_TO_DO, "nothing to do"
+    if plan.get("outcome") == CHANGES_PLANNED:
+        return EXIT_CHANGES_PLANNED, "changes planned"
+    return EXIT_ERROR, "the plan cannot be applied: some nodes could not be read"
 
 
 def _count(nodes: list[str]) -> str:

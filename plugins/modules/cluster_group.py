@@ -122,18 +122,18 @@ options:
   saved_plan:
     description:
       - Apply exactly this saved plan (RV(clusterops.groups.cluster_group_info#module:plan), as a dict, its JSON text,
-        or the path of its file on the host that runs the module: the controller, through the action plugin).
+        or the path of its file on the host that runs the module, which is the controller through the action plugin).
       - Before any request the plan is refused when it is for another operation or group, a node could not be read
         when it was made, it is older than O(plan_max_age), or the node set or a node's URL (normalised as for the
         duplicate-URL check) differs. Then the run takes its lock and reads every node once (the run's first read);
         when any node's state differs from the plan, nothing is written and the error names each node that moved
-        (C(node7: planned create, now present)). Otherwise the planned actions are applied, all or nothing.
+        (for example C(node7 - planned create, now present)). Otherwise the planned actions are applied, all or nothing.
       - Only with O(state=present) or O(state=absent).
     type: raw
     version_added: 0.2.0
   plan_max_age:
     description:
-      - With O(saved_plan), refuse a plan made more than this many seconds ago. No default: unset, a plan never
+      - With O(saved_plan), refuse a plan made more than this many seconds ago. No default; unset, a plan never
         expires (it is still refused when the cluster moved).
     type: float
     version_added: 0.2.0

@@ -66,8 +66,8 @@ options:
   plan_state:
     description:
       - Also make the saved plan of setting the group to this state on every node (V(present) plans a create,
-        V(absent) a delete): each node's observed state, its planned action and a fingerprint of the node set and
-        URLs, returned as RV(plan). Still C(GET) only.
+        V(absent) a delete). The plan holds each node's observed state, its planned action and a fingerprint of the
+        node set and URLs, returned as RV(plan). Still C(GET) only.
       - M(clusterops.groups.cluster_group) with O(clusterops.groups.cluster_group#module:saved_plan) applies exactly
         that plan, or refuses it when the cluster moved. C(clusterops.groups.plan_group) is the playbook for it.
       - The task fails when a node could not be read (the plan is returned, with outcome V(not_applicable), and

@@ -59,6 +59,14 @@ class PlaybookCluster:
 
 
 @pytest.fixture
-def playbook_cluster(simulated_cluster: Callable[..., SimulatedCluster], tmp_path: Any) -> PlaybookCluster:
+def playbook_cluster_factory(simulated_cluster: Callable[..., SimulatedCluster], tmp_path: Any) -> Callable[..., PlaybookCluster]:
+    """Factory: `playbook_cluster_factory(node_count, group)`, a simulated cluster with its inventory and record dir."""
+    def start(node_count: int = 3, group: str = "ops-team") -> PlaybookCluster:
+        return PlaybookCluster(simulated_cluster(node_count=node_count), tmp_path, group)
+    return start
+
+
+@pytest.fixture
+def playbook_cluster(playbook_cluster_factory: Callable[..., PlaybookCluster]) -> PlaybookCluster:
     """Three simulated nodes with an inventory and a record dir, for playbook tests of the group `ops-team`."""
-    return PlaybookCluster(simulated_cluster(node_count=3), tmp_path, "ops-team")
+    return playbook_cluster_factory(3, "ops-team")

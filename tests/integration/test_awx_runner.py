@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+import yaml
 
 from awx_job import (
     artifact_files_containing, credential_environment, make_private_data_dir, run_job, stats_artifact, survey_extra_vars,
@@ -210,3 +211,73 @@ def test_finish_job_completes_a_rollback_from_the_workflow_artifact(
     assert (finish.status, finish.rc) == ("successful", 0), finish.stdout.read()
     assert cluster.snapshot() == {name: [UNRELATED_GROUP] for name in cluster.names}
     _assert_token_stays_out_of_job_output(data_dir)
+
+
+WORKFLOW = REPO_ROOT / "extras" / "awx" / "workflow_plan_approve_apply.yml"
+
+
+def run_workflow(awx_job: Callable[..., tuple[Any, Path]], answers: dict[str, Any],
+                 approve: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """Walk the workflow of extras/awx as AWX does: from the node nobody points at, each job with the workflow's
+    survey answers, its node's extra_data and every artifact published before it; an approval node asks
+    ``approve(artifacts)``. ``{identifier: runner or approved}`` for each node run."""
+    spec = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    templates = spec["job_templates"]
+    nodes = {node["identifier"]: node for node in spec["workflow_job_template"]["workflow_nodes"]}
+    pointed_at = {edge["identifier"] for node in nodes.values() for edges in node.get("related", {}).values() for edge in edges}
+    [current] = [identifier for identifier in nodes if identifier not in pointed_at]
+    artifacts: dict[str, Any] = {}
+    ran: dict[str, Any] = {}
+    while current is not None and len(ran) < len(nodes):
+        node = nodes[current]
+        template = node["unified_job_template"]
+        if template["type"] == "workflow_approval":
+            succeeded = ran[current] = approve(dict(artifacts))
+        else:
+            runner, _data_dir = awx_job(templates[template["name"]]["playbook"], answers,
+                                        {**artifacts, **node.get("extra_data", {})})
+            ran[current] = runner
+            artifacts.update(stats_artifact(runner) if any(event.get("event") == "playbook_on_stats" for event in runner.events)
+                             else {})
+            succeeded = runner.status == "successful"
+        following = node.get("related", {}).get("success_nodes" if succeeded else "failure_nodes", [])
+        current = following[0]["identifier"] if following else None
+    return ran
+
+
+@pytest.mark.matrix
+def test_the_plan_approve_apply_workflow_applies_exactly_the_approved_plan(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    cluster.nodes["node2"].groups = {GROUP, UNRELATED_GROUP}
+    seen: list[dict[str, Any]] = []
+
+    def approve(artifacts: dict[str, Any]) -> bool:
+        seen.append(artifacts["clusterops_groups_plan"])
+        assert cluster.snapshot()["node1"] == [UNRELATED_GROUP], "the plan job wrote"
+        return True
+
+    ran = run_workflow(awx_job, {"group": GROUP}, approve)
+    assert list(ran) == ["plan", "approve", "apply"], ran
+    assert ran["apply"].status == "successful", ran["apply"].stdout.read()
+    [plan] = seen
+    assert {node: entry["planned"] for node, entry in plan["nodes"].items()} == {"node1": "create", "node2": "none", "node3": "create"}
+    assert cluster.snapshot() == {name: sorted([GROUP, UNRELATED_GROUP]) for name in cluster.names}
+    result = stats_artifact(ran["apply"])["clusterops_groups_result"]
+    assert result["saved_plan"]["fingerprint"] == plan["fingerprint"]
+
+
+def test_a_node_moved_during_the_approval_makes_the_apply_refuse_and_the_finish_do_nothing(
+        awx_job: Callable[..., tuple[Any, Path]], cluster: SimulatedCluster) -> None:
+    def approve_late(_artifacts: dict[str, Any]) -> bool:
+        cluster.nodes["node3"].groups = {GROUP, UNRELATED_GROUP}  # another writer, while the approver looked
+        cluster.clear_logs()
+        return True
+
+    ran = run_workflow(awx_job, {"group": GROUP}, approve_late)
+    assert list(ran) == ["plan", "approve", "apply", "finish"], ran
+    assert ran["apply"].status == "failed"
+    assert "node3: planned create, now present" in ran["apply"].stdout.read()
+    assert ran["finish"].status == "successful", ran["finish"].stdout.read()
+    assert not any(entry.method != "GET" for node in cluster.nodes.values() for entry in node.log)
+    assert cluster.snapshot() == {"node1": [UNRELATED_GROUP], "node2": [UNRELATED_GROUP],
+                                  "node3": sorted([GROUP, UNRELATED_GROUP])}
