@@ -32,7 +32,8 @@ SMALL = ["floor", "uri", "create", "delete", "rollback"]
 LARGE = ["floor", "create", "rollback"]  # the uri playbook alone would take ~12 minutes at 1,000
 # 10,000 nodes: the cluster-wide path only (the per-host path would take hours), status beside its GET-only floor
 HUGE = ["floor", "fast-create", "fast-rollback", "floor-status", "fast-status"]
-FAST = ["fast-create", "fast-rollback", "floor-status", "fast-status"]  # the playbooks on the cluster-wide path
+# the playbooks on the cluster-wide path (a saved plan is always applied there)
+FAST = ["fast-create", "fast-rollback", "floor-status", "fast-status", "plan", "plan-apply"]
 MODULE = ["module-create", "module-rollback"]  # clusterops.groups.cluster_group alone, in one generated task
 MODES = {"smoke": {3: ["floor", "uri", "create", "delete"]},
          "quick": {10: SMALL, 100: SMALL},

@@ -101,6 +101,9 @@ class Scenario:
     # group_transaction_fast_path for the playbook: "false" (per-host path), "true" (cluster-wide), None (the default)
     fast_path: str | None = "false"
     expected_outcome: str | None = None
+    extra_vars: dict[str, t.Any] = field(default_factory=dict)
+    # run plan_group.yml first (not measured, its GETs not counted), then this playbook with -e plan=<that plan>
+    saved_plan: bool = False
 
 
 SCENARIOS = {
@@ -120,6 +123,9 @@ SCENARIOS = {
                             expected_outcome="present"),
     "module-create": Scenario("module-create", "module"),
     "module-rollback": Scenario("module-rollback", "module", after=(), outage=True),
+    "plan": Scenario("plan", "playbook", "plan_group.yml", after=(), fast_path=None, extra_vars={"operation": "create"}),
+    "plan-apply": Scenario("plan-apply", "playbook", "create_group.yml", fast_path=None, expected_outcome="success",
+                           saved_plan=True),
     "fast-rollback": Scenario("fast-rollback", "playbook", "create_group.yml", after=(), outage=True, fast_path="true",
                               expected_outcome="rolled_back"),
 }
@@ -174,9 +180,11 @@ class Runner:
     def _playbook(self, scenario: Scenario, load: float) -> Measurement:
         nodes = len(self.simulator.urls)
         record_dir = os.path.join(self.work_dir, f"records-{scenario.name}-{nodes}")
-        extra_vars: dict[str, t.Any] = {"group": GROUP}
+        extra_vars: dict[str, t.Any] = dict(scenario.extra_vars, group=GROUP)
         if scenario.fast_path is not None:
             extra_vars[FAST_PATH_SWITCH] = scenario.fast_path
+        if scenario.saved_plan:
+            extra_vars["plan"] = self._saved_plan(scenario, record_dir)
         playbook = self.generated.get(scenario.kind, scenario.playbook)
         command = playbook_command(playbook, self.inventory, extra_vars, extra_args=["--forks", str(self.forks)])
         log_path = os.path.join(self.work_dir, f"{scenario.name}-{nodes}.log")
@@ -190,6 +198,20 @@ class Runner:
             complete = complete and outcome == scenario.expected_outcome
         note = f"rc={cost.returncode}" + (f" outcome={outcome}" if outcome else "") + f" log={log_path}"
         return Measurement(scenario.name, nodes, self.forks, cost, {}, load, complete, note)
+
+    def _saved_plan(self, scenario: Scenario, record_dir: str) -> str:
+        """Make the plan of ``scenario`` (plan_group.yml, unmeasured), then clear the request log: its path."""
+        plan_file = os.path.join(self.work_dir, f"{scenario.name}-{len(self.simulator.urls)}.plan.json")
+        operation = "delete" if scenario.playbook.startswith("delete") else "create"
+        command = playbook_command("plan_group.yml", self.inventory, {"group": GROUP, "operation": operation,
+                                                                      "plan_file": plan_file})
+        timeout = PLAYBOOK_TIMEOUT_BASE_SECONDS + PLAYBOOK_TIMEOUT_PER_NODE_SECONDS * len(self.simulator.urls)
+        log_path = os.path.join(self.work_dir, f"{scenario.name}-{len(self.simulator.urls)}.plan.log")
+        cost = measure_command(command, REPO_ROOT, playbook_environment(record_dir), log_path, timeout)
+        if cost.returncode != 0:
+            raise RuntimeError(f"plan_group.yml failed (rc={cost.returncode}), see {log_path}")
+        self.simulator.reset(list(scenario.before))
+        return plan_file
 
     def _state_matches(self, scenario: Scenario) -> bool:
         """Judged by the nodes' own state, not by the playbook's words."""
