@@ -430,6 +430,14 @@ PLAYBOOK_REFUSALS = [
     ("shared-url-host-case-default-port", "create_group.yml", "shared-url-host-case-default-port", [],
      "node2, node3 all name http://node9.example"),
     ("shared-url-status", "group_status.yml", "shared-url-trailing-slash", [], "share a node API URL"),
+    ("plan-limit", "plan_group.yml", "cluster", ["--limit", "node1", "-e", "operation=create"], "covers 1 of the 3 hosts"),
+    ("plan-empty-cluster", "plan_group.yml", "empty", ["-e", "operation=delete"], "cluster group 'cluster' has no hosts"),
+    ("plan-stray-words", "plan_group.yml", "cluster", ["-e", "group=ops team", "-e", "operation=create"], "not key=value"),
+    ("plan-shared-url", "plan_group.yml", "shared-url-trailing-slash", ["-e", "operation=create"], "node1, node2 all name"),
+    ("plan-no-operation", "plan_group.yml", "cluster", [], "operation must be create or delete"),
+    ("plan-bad-operation", "plan_group.yml", "cluster", ["-e", "operation=drop"], "got drop"),
+    ("apply-empty-plan", "create_group.yml", "cluster", ["-e", "plan="], "plan is empty (-e plan=)"),
+    ("apply-age-without-plan", "delete_group.yml", "cluster", ["-e", "plan_max_age=60"], "plan_max_age limits"),
 ]
 
 
