@@ -244,13 +244,7 @@ def validate_nodes(nodes: object) -> list[NodeTarget]:
 
 
 def validate_plan_max_age(plan_max_age: object) -> float | None:
-    if plan_max_age is None:
-        return None
-    valid = isinstance(plan_max_age, (int, float)) and not isinstance(plan_max_age, bool) and math.isfinite(plan_max_age)
-    if not valid or not 0 < t.cast(float, plan_max_age) <= MAX_PLAN_AGE_SECONDS:
-        raise InvalidInput("plan_max_age must be a number of seconds greater than 0 and at most %s, got %r"
-                           % (MAX_PLAN_AGE_SECONDS, plan_max_age), option="plan_max_age")
-    return float(t.cast(float, plan_max_age))
+    return _optional_seconds(plan_max_age, "plan_max_age", MAX_PLAN_AGE_SECONDS)
 
 
 def validate_workers(workers: object) -> int:
@@ -260,13 +254,18 @@ def validate_workers(workers: object) -> int:
 
 
 def validate_deadline(deadline_seconds: object) -> float | None:
-    if deadline_seconds is None:
+    return _optional_seconds(deadline_seconds, "deadline", MAX_DEADLINE_SECONDS)
+
+
+def _optional_seconds(value: object, option: str, maximum: float) -> float | None:
+    """None, or a finite number of seconds in (0, maximum]; anything else is refused naming ``option``."""
+    if value is None:
         return None
-    valid = isinstance(deadline_seconds, (int, float)) and not isinstance(deadline_seconds, bool) and math.isfinite(deadline_seconds)
-    if not valid or not 0 < t.cast(float, deadline_seconds) <= MAX_DEADLINE_SECONDS:
-        raise InvalidInput("deadline must be a number of seconds greater than 0 and at most %s, got %r"
-                           % (MAX_DEADLINE_SECONDS, deadline_seconds), option="deadline")
-    return float(t.cast(float, deadline_seconds))
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not valid or not 0 < t.cast(float, value) <= maximum:
+        raise InvalidInput("%s must be a number of seconds greater than 0 and at most %s, got %r" % (option, maximum, value),
+                           option=option)
+    return float(t.cast(float, value))
 
 
 def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
