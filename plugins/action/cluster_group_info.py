@@ -17,6 +17,8 @@ class ActionModule(ClusterAction):
         return argument_spec()
 
     def progress_label(self, params: dict[str, t.Any]) -> str:
+        if params.get("plan_state") is not None:
+            return "saved plan of group '%s'" % params.get("name")
         return "status of group '%s'" % params.get("name")
 
     def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:

@@ -236,10 +236,18 @@ def plan_exit_hosts(plan: t.Mapping[str, t.Any] | None, error: object = "", deta
     if not detailed:
         return "!all"
     code, why = _saved_plan.detailed_exit_code(_plain(plan) or None, str(_plain(error) or ""))  # type: ignore[arg-type]
-    if code == _saved_plan.EXIT_ERROR:
+    if code == _saved_plan.PLAN_ERROR:
         # ansible-playbook ends with its own error code for this: 1 up to ansible-core 2.18, 4 from 2.19
         raise AnsibleFilterError("the plan failed (plan_detailed_exitcode: an error, neither 0 nor 2): %s" % why)
     return "localhost" if code == _saved_plan.EXIT_CHANGES_PLANNED else "!all"
+
+
+def saved_plan_errors(saved_plan: object, given: t.Mapping[str, t.Any] | None = None, plan_max_age: object = "") -> list[str]:
+    """The refusals of the role's plan arguments (``_saved_plan.saved_plan_argument_errors``); ``given`` says which of
+    ``plan`` and ``plan_max_age`` the playbook's caller passed as extra vars."""
+    given = _plain(given) or {}  # type: ignore[assignment]
+    return _saved_plan.saved_plan_argument_errors(_plain(saved_plan), bool(given.get("plan")), _plain(plan_max_age),  # type: ignore[union-attr]
+                                                  bool(given.get("plan_max_age")))  # type: ignore[union-attr]
 
 
 class FilterModule:
@@ -270,4 +278,5 @@ class FilterModule:
             "finish_record_errors": finish_record_errors,
             "status_account": status_account,
             "plan_exit_hosts": plan_exit_hosts,
+            "saved_plan_errors": saved_plan_errors,
         }

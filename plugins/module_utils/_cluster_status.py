@@ -5,7 +5,8 @@
 """The cluster-wide read: the group's state on every node (GETs only), over the fast path's bounded worker pool.
 
 The same conclusive read as ``clusterops.groups.group_info`` (``_group_state.read_group_reply``) and the same account
-as the role's status path (``_transaction.status_account``): only the orchestration differs.
+as the role's status path (``_transaction.status_account``): only the orchestration differs. ``plan_cluster`` makes
+the saved plan (``_saved_plan.build_saved_plan``) from the same reads.
 """
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ written before each write) and the SAME policy as the role (``_transaction.put_b
 
 Bounds: at most ``workers`` threads, one requests Session per thread (never shared between threads), per
 node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
-of a phase (apply, then compensation, each gets the budget), every request's timeout and backoff sleep are
-capped to the time left; a node not done by then counts as failed, its state unknown, and the policy
+of a phase (apply, then compensation, each gets the budget; a saved plan's read is a phase of its own), every
+request's timeout and backoff sleep are capped to the time left; a node not done by then counts as failed, its state unknown, and the policy
 handles it from its result or, lacking one, from the record.
 """
 from __future__ import annotations
@@ -111,30 +111,35 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     state = validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
-    plan = _applicable_plan(saved_plan, plan_max_age, OPERATION_BY_STATE[state], name, targets, now)
+    plan = _loaded_plan(saved_plan, plan_max_age)
     settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
     lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
     try:
+        if plan is not None:  # after the lock wait, so the plan's age is its age when the reads start
+            _refuse_plan_before_read(plan, validate_plan_max_age(plan_max_age), OPERATION_BY_STATE[state], name, targets,
+                                     now())
         return _transact(settings, targets, name, state, run_id, check_mode, record_dir, plan)
     finally:
         _run_lock.release(lock)
 
 
-def _applicable_plan(saved_plan: object, plan_max_age: object, operation: str, group: str, targets: list[NodeTarget],
-                     now: t.Callable[[], float]) -> dict[str, t.Any] | None:
-    """The saved plan this run must follow (None without one), refused here if it cannot apply before any read."""
+def _loaded_plan(saved_plan: object, plan_max_age: object) -> dict[str, t.Any] | None:
+    """The saved plan this run must follow, checked (None without one); InvalidInput before any request."""
     if saved_plan is None:
         if plan_max_age is not None:
             raise InvalidInput("plan_max_age limits the age of a saved plan: set plan too, or drop it", option="plan_max_age")
         return None
-    max_age = validate_plan_max_age(plan_max_age)
-    plan = _saved_plan.load_saved_plan(saved_plan)
+    validate_plan_max_age(plan_max_age)
+    return _saved_plan.load_saved_plan(saved_plan)
+
+
+def _refuse_plan_before_read(plan: dict[str, t.Any], max_age: float | None, operation: str, group: str,
+                             targets: list[NodeTarget], now: float) -> None:
     refusals = _saved_plan.refusals_before_read(plan, operation, group, {target.name: target.api_url for target in targets},
-                                                now(), max_age)
+                                                now, max_age)
     if refusals:
         raise _saved_plan.SavedPlanRefused(refusals, group)
-    return plan
 
 
 def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: str, run_id: str, check_mode: bool,

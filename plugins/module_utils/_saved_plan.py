@@ -31,7 +31,11 @@ NOT_APPLICABLE = "not_applicable"
 UNREACHABLE = "unreachable"
 PLANNED_ACTIONS = ("create", "delete", "none", UNREACHABLE)
 NODE_STATES = ("present", "absent", "unknown")
+# the state each operation leaves a node in (the inverse of _group_state.OPERATION_BY_STATE, which this layer
+# must not import: it sits below the group semantics)
 DESIRED_STATE = {"create": "present", "delete": "absent"}
+# with plan_max_age, a plan dated further than this in the future is refused (clock skew between controllers)
+MAX_CLOCK_SKEW_SECONDS = 300.0
 # A plan of 10,000 nodes is about 1.5 MB; a file far larger is not one of ours.
 MAX_PLAN_FILE_BYTES = 64 * 1024 * 1024
 # reasons listed in a refusal before "and N more" (every one is in the error's ``refusals``), and each error's length
@@ -87,11 +91,17 @@ def build_saved_plan(operation: str, group: str, reads: t.Mapping[str, t.Optiona
         "group": group,
         "outcome": NOT_APPLICABLE if unreachable else CHANGES_PLANNED if changes else NOTHING_TO_DO,
         "changes": changes,
-        "created": datetime.datetime.fromtimestamp(created, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": _utc(created).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "created_epoch": created,
+        # names the plan (and its default file): unique per microsecond, like a run id
+        "plan_id": _utc(created).strftime("%Y%m%dT%H%M%SZ") + "-%06d" % _utc(created).microsecond,
         "fingerprint": node_set_fingerprint(urls),
         "nodes": nodes,
     }
+
+
+def _utc(epoch: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
 
 
 def load_saved_plan(value: object) -> dict[str, t.Any]:
@@ -107,8 +117,7 @@ def load_saved_plan(value: object) -> dict[str, t.Any]:
     if problems:
         raise InvalidInput("plan is damaged: %s" % "; ".join(problems[:10]), option="plan")
     if plan["fingerprint"] != node_set_fingerprint({node: entry["url"] for node, entry in plan["nodes"].items()}):
-        raise InvalidInput("plan is damaged: its fingerprint does not match its nodes and URLs (was it edited?)",
-                           option="plan")
+        raise InvalidInput("plan is damaged: its fingerprint does not match its nodes and URLs", option="plan")
     return plan
 
 
@@ -181,6 +190,9 @@ def refusals_before_read(plan: t.Mapping[str, t.Any], operation: str, group: str
     age = now - float(plan["created_epoch"])
     if max_age is not None and age > max_age:
         reasons.append("the plan is stale: made %d s ago (%s), plan_max_age is %s s" % (age, plan.get("created"), max_age))
+    elif max_age is not None and -age > MAX_CLOCK_SKEW_SECONDS:
+        reasons.append("the plan is dated %d s in the future (%s): its age cannot be checked against plan_max_age"
+                       % (-age, plan.get("created")))
     planned_nodes = plan["nodes"]
     added = [node for node in urls if node not in planned_nodes]
     removed = [node for node in planned_nodes if node not in urls]
@@ -188,8 +200,9 @@ def refusals_before_read(plan: t.Mapping[str, t.Any], operation: str, group: str
         reasons.append("the node set changed since the plan: %s" % ", ".join(
             ["%s added" % node for node in added] + ["%s removed" % node for node in removed]))
     for node, url in urls.items():
-        if node in planned_nodes and normalise_node_url(str(url)) != planned_nodes[node]["url"]:
-            reasons.append("%s: URL changed from %s to %s" % (node, planned_nodes[node]["url"], normalise_node_url(str(url))))
+        planned_url = normalise_node_url(planned_nodes[node]["url"]) if node in planned_nodes else ""
+        if node in planned_nodes and normalise_node_url(str(url)) != planned_url:
+            reasons.append("%s: URL changed from %s to %s" % (node, planned_url, normalise_node_url(str(url))))
     return reasons
 
 
@@ -208,21 +221,38 @@ def moved_nodes(plan: t.Mapping[str, t.Any], reads: t.Mapping[str, t.Optional[t.
     return moved
 
 
-# terraform plan -detailed-exitcode
-EXIT_NOTHING_TO_DO, EXIT_ERROR, EXIT_CHANGES_PLANNED = 0, 1, 2
+# terraform plan -detailed-exitcode: 0 and 2; an error is ansible-playbook's own error exit (1 or 4 by release)
+EXIT_NOTHING_TO_DO, EXIT_CHANGES_PLANNED = 0, 2
+PLAN_ERROR = "error"
 
 
-def detailed_exit_code(plan: t.Mapping[str, t.Any] | None, error: str = "") -> tuple[int, str]:
-    """The exit code of a plan run as ``terraform plan -detailed-exitcode`` gives it, and why."""
+def detailed_exit_code(plan: t.Mapping[str, t.Any] | None, error: str = "") -> tuple[int | str, str]:
+    """The exit code of a plan run as ``terraform plan -detailed-exitcode`` gives it (``PLAN_ERROR`` for an error),
+    and why."""
     if error:
-        return EXIT_ERROR, error
+        return PLAN_ERROR, error
     if not plan or plan.get("kind") != SAVED_PLAN_KIND:
-        return EXIT_ERROR, "no plan was made"
+        return PLAN_ERROR, "no plan was made"
     if plan.get("outcome") == NOTHING_TO_DO:
         return EXIT_NOTHING_TO_DO, "nothing to do"
     if plan.get("outcome") == CHANGES_PLANNED:
         return EXIT_CHANGES_PLANNED, "changes planned"
-    return EXIT_ERROR, "the plan cannot be applied: some nodes could not be read"
+    return PLAN_ERROR, "the plan cannot be applied: some nodes could not be read"
+
+
+def saved_plan_argument_errors(saved_plan: object, plan_given: bool = False, plan_max_age: object = "",
+                               plan_max_age_given: bool = False) -> list[str]:
+    """Why the role's plan arguments must be refused before any request: a plan argument that is empty (``-e plan=``
+    from an unset shell variable, or a falsy value from a caller) would otherwise run without the plan."""
+    errors = []
+    no_plan = saved_plan is None or saved_plan == "" or (not isinstance(saved_plan, str) and not saved_plan)
+    empty = (plan_given and no_plan) or (saved_plan != "" and no_plan)
+    if empty:
+        errors.append("plan is empty (-e plan=%s): pass the plan file plan_group.yml wrote or its artifact, or leave plan "
+                      "out" % ("" if saved_plan in (None, "") else one_line(json.dumps(saved_plan), 40)))
+    if not empty and no_plan and (plan_max_age_given or plan_max_age not in ("", None)):
+        errors.append("plan_max_age limits the age of a saved plan: pass -e plan=<file> too, or leave plan_max_age out")
+    return errors
 
 
 def _count(nodes: list[str]) -> str:

@@ -125,16 +125,17 @@ options:
         or the path of its file on the host that runs the module, which is the controller through the action plugin).
       - Before any request the plan is refused when it is for another operation or group, a node could not be read
         when it was made, it is older than O(plan_max_age), or the node set or a node's URL (normalised as for the
-        duplicate-URL check) differs. Then the run takes its lock and reads every node once (the run's first read);
+        duplicate-URL check) differs. The run takes its lock (then checks the age) and reads every node once (the run's first read);
         when any node's state differs from the plan, nothing is written and the error names each node that moved
-        (for example C(node7 - planned create, now present)). Otherwise the planned actions are applied, all or nothing.
+        and how (planned create, now present). Otherwise the planned actions are applied, all or nothing.
       - Only with O(state=present) or O(state=absent).
     type: raw
     version_added: 0.2.0
   plan_max_age:
     description:
-      - With O(saved_plan), refuse a plan made more than this many seconds ago. No default; unset, a plan never
-        expires (it is still refused when the cluster moved).
+      - With O(saved_plan), refuse a plan made more than this many seconds ago (greater than 0, at most 366 days), or
+        dated more than 300 seconds in the future. No default; unset, a plan never expires (it is still refused when
+        the cluster moved). Checked after the run's lock is taken.
     type: float
     version_added: 0.2.0
 attributes:
@@ -289,11 +290,18 @@ error_kind:
   description:
     - On invalid input, V(invalid_input) (nothing was sent); on a record failure, V(run_record).
     - When O(saved_plan) is refused (stale, another run, the node set changed, a node moved), V(saved_plan_refused)
-      (nothing was written) with C(refusals), one line per reason.
+      (nothing was written), with RV(refusals).
     - When another run holds the lock of the group in O(record_dir), V(run_lock_busy) (nothing was sent).
   returned: failure
   type: str
   sample: invalid_input
+refusals:
+  description: Why O(saved_plan) was refused, one line per reason (every moved node, the node set, the age, ...).
+  returned: when RV(error_kind) is V(saved_plan_refused)
+  type: list
+  elements: str
+  sample: ["node7: planned create, now present"]
+  version_added: 0.2.0
 """
 
 import typing as t

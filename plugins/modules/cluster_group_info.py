@@ -131,7 +131,7 @@ msg:
   sample: "status of group 'analytics': present on every node"
 result:
   description: The status account, the artifact C(clusterops.groups.group_status) publishes as C(clusterops_groups_result).
-  returned: success and when the cluster is divergent or a node could not be read
+  returned: without O(plan_state), on success and when the cluster is divergent or a node could not be read
   type: dict
   contains:
     operation:
@@ -181,6 +181,9 @@ plan:
     created_epoch:
       description: The same, in seconds since the epoch (what O(clusterops.groups.cluster_group#module:plan_max_age) compares).
       type: float
+    plan_id:
+      description: The plan's id (its time to the microsecond), also in the default file name of C(clusterops.groups.plan_group).
+      type: str
     fingerprint:
       description: Hash of the node names and their normalised API URLs.
       type: str

@@ -52,6 +52,7 @@ SCENARIOS: dict[str, Scenario] = {
     "module:cluster_group_info": Scenario(before=everywhere(GROUP), writes=False, stdout=('"msg": "present"',)),
     "filter:transaction_path": Scenario(writes=False, stdout=('"msg": "cluster_wide"',)),
     "filter:plan_exit_hosts": Scenario(writes=False, stdout=('"msg": "localhost"',)),
+    "filter:saved_plan_errors": Scenario(writes=False, stdout=("plan is empty (-e plan=)",)),
     "filter:run_coverage": Scenario(writes=False, stdout=('"node2"',)),
     "filter:status_coverage": Scenario(writes=False, stdout=('"not_read"',)),
     "module:group_info": Scenario(before={"node2": [GROUP]}, writes=False, stdout=('"msg": true',)),

@@ -7,11 +7,14 @@ codes are those the docs state. Node state is read from the simulator.
 from __future__ import annotations
 
 import json
+import os
 import random
 import typing as t
 
 import pytest
+import yaml
 
+from ansible_collections.clusterops.groups.plugins.module_utils._run_lock import acquire
 from playbook_runner import write_inventory
 from simulator import Fault, FaultKind
 
@@ -170,12 +173,12 @@ def test_a_plan_under_limit_is_refused_before_any_request(playbook_cluster: t.An
 
 @pytest.mark.parametrize("extra_vars, message", [
     ({"plan": ""}, "plan is empty (-e plan=)"),
-    ({"plan": []}, "plan is empty (-e plan=)"),
+    ({"plan": []}, "plan is empty (-e plan=[])"),
     ({"plan": 42}, "plan must be a saved plan"),
     ({"plan": "no-such-plan.json"}, "plan file no-such-plan.json cannot be read"),
     ({"plan": {"kind": "terraform"}}, "plan is not a saved plan of clusterops.groups"),
     ({"plan_max_age": 60}, "plan_max_age limits the age of a saved plan"),
-    ({"plan": "{}", "plan_max_age": "soon"}, "group_transaction_plan_max_age"),
+    ({"plan": "{}", "plan_max_age": "soon"}, "plan_max_age"),
 ])
 def test_a_mangled_plan_argument_is_refused_before_any_request(playbook_cluster: t.Any, extra_vars: dict[str, t.Any],
                                                                message: str) -> None:
@@ -183,3 +186,84 @@ def test_a_mangled_plan_argument_is_refused_before_any_request(playbook_cluster:
     assert run.rc == 2 and message in run.stdout, run.describe()
     assert "Traceback" not in run.stdout + run.stderr
     assert playbook_cluster.requests() == 0 and playbook_cluster.holders() == set()
+
+
+def test_a_relative_plan_file_is_written_and_the_printed_command_applies_it(playbook_cluster: t.Any) -> None:
+    run = playbook_cluster.run("plan_group.yml", extra_vars={"operation": "create", "plan_file": "relative.plan.json"})
+    assert run.rc == 0, run.describe()
+    [command] = [line for line in run.stdout.splitlines() if "Apply exactly this plan: ansible-playbook" in line]
+    plan_path = command.split(" -e plan=", 1)[1].split()[0]
+    assert plan_path.startswith("/") and plan_path.endswith("/relative.plan.json")
+    try:
+        applied = apply(playbook_cluster, plan_path)
+        assert applied.rc == 0 and playbook_cluster.holders() == {"node1", "node2", "node3"}, applied.describe()
+    finally:
+        os.remove(plan_path)
+
+
+def test_two_default_plans_get_two_files(playbook_cluster: t.Any) -> None:
+    first = playbook_cluster.run("plan_group.yml", extra_vars={"operation": "create"})
+    second = playbook_cluster.run("plan_group.yml", extra_vars={"operation": "create"})
+    files = {run.custom_stats[PLAN_KEY]["plan_id"] for run in (first, second)}
+    assert first.rc == second.rc == 0 and len(files) == 2
+    paths = [line.split("Plan file: ", 1)[1].rstrip('",') for run in (first, second) for line in run.stdout.splitlines()
+             if "Plan file: " in line]
+    assert len(set(paths)) == 2 and all(json.loads(open(path, encoding="utf-8").read())["plan_id"] in path for path in paths)
+
+
+@pytest.mark.parametrize("max_age, message", [(0, "plan_max_age must be a number of seconds greater than 0"),
+                                              (-5, "plan_max_age must be a number of seconds greater than 0")])
+def test_a_plan_max_age_that_is_not_a_positive_age_is_refused(playbook_cluster: t.Any, tmp_path: t.Any, max_age: float,
+                                                              message: str) -> None:
+    run, plan_file = plan(playbook_cluster, tmp_path)
+    refused = apply(playbook_cluster, plan_file, extra_vars={"plan_max_age": max_age})
+    assert refused.rc == 2 and message in refused.stdout and writes(playbook_cluster) == 0, refused.describe()
+
+
+def test_a_held_lock_stops_a_plan_apply_before_any_request(playbook_cluster: t.Any, tmp_path: t.Any) -> None:
+    _run, plan_file = plan(playbook_cluster, tmp_path)
+    acquire(playbook_cluster.record_dir, playbook_cluster.group, "the-other-run")
+    playbook_cluster.simulator.clear_logs()
+    refused = apply(playbook_cluster, plan_file, extra_vars={"group_transaction_lock_wait": 0})
+    assert refused.rc == 2 and playbook_cluster.requests() == 0, refused.describe()
+
+
+def test_check_mode_with_a_plan_reads_compares_and_writes_nothing(playbook_cluster: t.Any, tmp_path: t.Any) -> None:
+    _run, plan_file = plan(playbook_cluster, tmp_path)
+    checked = apply(playbook_cluster, plan_file, check=True)
+    assert checked.rc == 0 and "CHECK MODE" in checked.stdout and writes(playbook_cluster) == 0, checked.describe()
+    playbook_cluster.simulator.nodes["node1"].groups = {playbook_cluster.group}
+    refused = apply(playbook_cluster, plan_file, check=True)
+    assert refused.rc == 2 and "node1: planned create, now present" in refused.stdout, refused.describe()
+    assert writes(playbook_cluster) == 0
+
+
+@pytest.mark.parametrize("caller_plan", ["{{ {} }}", "{{ [] }}", "{{ none }}", "{{ false }}"])
+def test_a_role_caller_with_an_empty_plan_is_refused_not_run_without_it(playbook_cluster: t.Any, tmp_path: t.Any,
+                                                                        caller_plan: str) -> None:
+    caller = tmp_path / "caller.yml"
+    caller.write_text(yaml.safe_dump([{
+        "name": "A wider playbook", "hosts": "cluster", "gather_facts": False, "connection": "local",
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"name": "Apply my plan", "ansible.builtin.include_role": {"name": "clusterops.groups.group_transaction"},
+                   "vars": {"group_transaction_group": playbook_cluster.group, "group_transaction_saved_plan": caller_plan}}],
+    }]), encoding="utf-8")
+    run = playbook_cluster.run(str(caller))
+    assert run.rc == 2 and "plan is empty" in run.stdout, run.describe()
+    assert playbook_cluster.requests() == 0 and playbook_cluster.holders() == set()
+
+
+def test_the_role_plan_entry_point_makes_a_plan_in_a_callers_play(playbook_cluster: t.Any, tmp_path: t.Any) -> None:
+    caller = tmp_path / "plan_caller.yml"
+    caller.write_text(yaml.safe_dump([{
+        "name": "A wider playbook", "hosts": "cluster", "gather_facts": False, "connection": "local",
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"name": "Plan",
+                   "ansible.builtin.include_role": {"name": "clusterops.groups.group_transaction", "tasks_from": "plan"},
+                   "vars": {"group_transaction_group": playbook_cluster.group, "group_transaction_state": "present",
+                            "group_transaction_plan_file": str(tmp_path / "caller.plan.json")}}],
+    }]), encoding="utf-8")
+    run = playbook_cluster.run(str(caller))
+    assert run.rc == 0 and run.custom_stats[PLAN_KEY]["changes"] == 3, run.describe()
+    assert apply(playbook_cluster, str(tmp_path / "caller.plan.json")).rc == 0
+    assert playbook_cluster.holders() == {"node1", "node2", "node3"}

@@ -118,8 +118,9 @@ def test_detailed_exit_codes() -> None:
     changes = _saved_plan.build_saved_plan("create", "ops", {"n1": {"exists": False}, "n2": {"exists": True}}, urls, NOW)
     nothing = _saved_plan.build_saved_plan("delete", "ops", {"n1": {"exists": False}, "n2": {"exists": False}}, urls, NOW)
     broken = _saved_plan.build_saved_plan("create", "ops", {"n1": {"exists": None, "failed": True, "msg": "x"}}, urls, NOW)
-    assert [_saved_plan.detailed_exit_code(plan)[0] for plan in (nothing, changes, broken, None)] == [0, 2, 1, 1]
-    assert _saved_plan.detailed_exit_code(changes, "scope refused")[0] == 1
+    error = _saved_plan.PLAN_ERROR
+    assert [_saved_plan.detailed_exit_code(plan)[0] for plan in (nothing, changes, broken, None)] == [0, 2, error, error]
+    assert _saved_plan.detailed_exit_code(changes, "scope refused")[0] == error
 
 
 def test_the_plan_prints_as_a_table_and_an_unreadable_node_is_the_failure() -> None:
@@ -138,3 +139,27 @@ def test_a_refusal_names_every_node_up_to_the_limit_and_counts_the_rest() -> Non
     refused = _saved_plan.SavedPlanRefused(reasons, "ops")
     assert all(reason in refused.msg for reason in reasons[:_saved_plan.MAX_LISTED_REASONS])
     assert "and 30 more" in refused.msg and refused.facts["refusals"] == reasons
+
+
+def test_a_plan_from_the_future_is_refused_with_a_max_age_only() -> None:
+    plan = _saved_plan.build_saved_plan("create", "ops", {"n1": {"exists": False}}, {"n1": "http://n1"}, NOW + 3600)
+    assert _saved_plan.refusals_before_read(plan, "create", "ops", {"n1": "http://n1"}, NOW) == []
+    assert "in the future" in _saved_plan.refusals_before_read(plan, "create", "ops", {"n1": "http://n1"}, NOW, 600)[0]
+
+
+@pytest.mark.parametrize("saved_plan, given, max_age, expected", [
+    ("", {}, "", []),
+    ("/tmp/p.json", {"plan": True}, "", []),
+    ({"kind": "x"}, {}, "60", []),
+    ("", {"plan": True}, "", ["plan is empty"]),
+    ({}, {}, "", ["plan is empty"]),
+    ([], {}, "", ["plan is empty"]),
+    (None, {}, "", ["plan is empty"]),
+    (False, {}, "", ["plan is empty"]),
+    ("", {"plan_max_age": True}, "", ["plan_max_age limits"]),
+    ("", {}, "60", ["plan_max_age limits"]),
+])
+def test_plan_arguments_that_would_run_without_the_plan_are_refused(saved_plan: object, given: dict[str, bool],
+                                                                    max_age: object, expected: list[str]) -> None:
+    errors = _saved_plan.saved_plan_argument_errors(saved_plan, given.get("plan", False), max_age, given.get("plan_max_age", False))
+    assert len(errors) == len(expected) and all(word in error for word, error in zip(expected, errors)), errors
