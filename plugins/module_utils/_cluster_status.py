@@ -10,13 +10,12 @@ the saved plan (``_saved_plan.build_saved_plan``) from the same reads.
 """
 from __future__ import annotations
 
-import functools
 import time
 import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _saved_plan, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import (
-    DEFAULT_WORKERS, READ_PHASE, NodeDone, NodeTarget, phase_settings, read_on_node, run_node_phase, validate_nodes,
+    DEFAULT_WORKERS, NodeDone, NodeTarget, phase_settings, read_every_node, validate_nodes,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import OPERATION_BY_STATE, validate_state
@@ -57,8 +56,7 @@ def _read_every_node(targets: list[NodeTarget], name: str, options: dict[str, t.
                      deadline_seconds: float | None, sleep: t.Callable[[float], None] | None,
                      on_node_done: NodeDone | None) -> dict[str, t.Any]:
     settings = phase_settings(options, targets, workers, deadline_seconds, None, "", sleep, on_node_done)
-    node_task = functools.partial(read_on_node, group=name)
-    return run_node_phase(settings, [(target, "") for target in targets], node_task, READ_PHASE)
+    return read_every_node(settings, targets, name)
 
 
 def _with_message(account: dict[str, t.Any]) -> dict[str, t.Any]:

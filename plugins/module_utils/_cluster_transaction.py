@@ -111,27 +111,27 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     state = validate_state(state)
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
-    plan = _loaded_plan(saved_plan, plan_max_age)
+    plan, max_age = _loaded_plan(saved_plan, plan_max_age)
     settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
     lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
     try:
         if plan is not None:  # after the lock wait, so the plan's age is its age when the reads start
-            _refuse_plan_before_read(plan, validate_plan_max_age(plan_max_age), OPERATION_BY_STATE[state], name, targets,
-                                     now())
+            _refuse_plan_before_read(plan, max_age, OPERATION_BY_STATE[state], name, targets, now())
         return _transact(settings, targets, name, state, run_id, check_mode, record_dir, plan)
     finally:
         _run_lock.release(lock)
 
 
-def _loaded_plan(saved_plan: object, plan_max_age: object) -> dict[str, t.Any] | None:
-    """The saved plan this run must follow, checked (None without one); InvalidInput before any request."""
+def _loaded_plan(saved_plan: object, plan_max_age: object) -> tuple[dict[str, t.Any] | None, float | None]:
+    """The saved plan this run must follow, checked (None without one), and its max age; InvalidInput before any
+    request."""
     if saved_plan is None:
         if plan_max_age is not None:
             raise InvalidInput("plan_max_age limits the age of a saved plan: set plan too, or drop it", option="plan_max_age")
-        return None
-    validate_plan_max_age(plan_max_age)
-    return _saved_plan.load_saved_plan(saved_plan)
+        return None, None
+    max_age = validate_plan_max_age(plan_max_age)
+    return _saved_plan.load_saved_plan(saved_plan), max_age
 
 
 def _refuse_plan_before_read(plan: dict[str, t.Any], max_age: float | None, operation: str, group: str,
@@ -166,8 +166,7 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
 def _read_against_plan(settings: Settings, targets: list[NodeTarget], group: str,
                        plan: dict[str, t.Any]) -> dict[str, bool]:
     """Every node's first read (GET only), compared with the plan: ``{node: exists}``; SavedPlanRefused if one moved."""
-    reads = run_node_phase(settings, [(target, "") for target in targets], functools.partial(read_on_node, group=group),
-                           READ_PHASE)
+    reads = read_every_node(settings, targets, group)
     moved = _saved_plan.moved_nodes(plan, reads)
     if moved:
         raise _saved_plan.SavedPlanRefused(moved, group)
@@ -356,6 +355,12 @@ def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, s
         # the node is in the wanted state but the record is not: fail, with the facts the policy needs
         return _compact(dict(error.add_facts(**result).to_result(), failed=True))
     return _compact(result)
+
+
+def read_every_node(settings: Settings, targets: list[NodeTarget], group: str) -> dict[str, NodeResult]:
+    """``read_on_node`` on every node, at most ``settings.workers`` at once: ``{node: read}`` (GETs only)."""
+    return run_node_phase(settings, [(target, "") for target in targets], functools.partial(read_on_node, group=group),
+                          READ_PHASE)
 
 
 def read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _state: str, deadline: float | None, *,

@@ -22,6 +22,7 @@ import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, one_line
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import normalise_node_url
+from ansible_collections.clusterops.groups.plugins.module_utils._transaction import STATE_UNKNOWN, state_name
 
 SAVED_PLAN_KIND = "clusterops.groups.saved_plan"
 SAVED_PLAN_VERSION = 1
@@ -30,7 +31,7 @@ NOTHING_TO_DO = "nothing_to_do"
 NOT_APPLICABLE = "not_applicable"
 UNREACHABLE = "unreachable"
 PLANNED_ACTIONS = ("create", "delete", "none", UNREACHABLE)
-NODE_STATES = ("present", "absent", "unknown")
+NODE_STATES = ("present", "absent", STATE_UNKNOWN)
 # the state each operation leaves a node in (the inverse of _group_state.OPERATION_BY_STATE, which this layer
 # must not import: it sits below the group semantics)
 DESIRED_STATE = {"create": "present", "delete": "absent"}
@@ -65,7 +66,7 @@ def node_set_fingerprint(urls: t.Mapping[str, str]) -> str:
 
 
 def planned_action(operation: str, state: str) -> str:
-    if state == "unknown":
+    if state == STATE_UNKNOWN:
         return UNREACHABLE
     return "none" if state == DESIRED_STATE[operation] else operation
 
@@ -76,10 +77,9 @@ def build_saved_plan(operation: str, group: str, reads: t.Mapping[str, t.Optiona
     nodes: dict[str, dict[str, t.Any]] = {}
     for node, url in urls.items():
         read = reads.get(node) or {}
-        exists = read.get("exists")
-        state = "unknown" if exists is None or read.get("failed") else ("present" if exists else "absent")
+        state = read_state(read)
         entry = {"state": state, "planned": planned_action(operation, state), "url": normalise_node_url(str(url))}
-        if state == "unknown":
+        if state == STATE_UNKNOWN:
             entry["error"] = one_line(read.get("msg") or "no answer", NODE_ERROR_CHARS)
         nodes[node] = entry
     changes = sum(1 for entry in nodes.values() if entry["planned"] in DESIRED_STATE)
@@ -98,6 +98,11 @@ def build_saved_plan(operation: str, group: str, reads: t.Mapping[str, t.Optiona
         "fingerprint": node_set_fingerprint(urls),
         "nodes": nodes,
     }
+
+
+def read_state(read: t.Mapping[str, t.Any]) -> str:
+    """``present``, ``absent``, or ``unknown`` for a read that failed or never answered."""
+    return state_name(None if read.get("failed") else read.get("exists"))
 
 
 def _utc(epoch: float) -> datetime.datetime:
@@ -211,13 +216,13 @@ def moved_nodes(plan: t.Mapping[str, t.Any], reads: t.Mapping[str, t.Optional[t.
     moved = []
     for node, entry in plan["nodes"].items():
         read = reads.get(node) or {}
-        exists = read.get("exists")
-        if exists is None or read.get("failed"):
+        now = read_state(read)
+        if now == STATE_UNKNOWN:
             error = one_line(read.get("msg") or "no answer", NODE_ERROR_CHARS)
             moved.append("%s: planned %s, now unreadable (%s)" % (node, entry["planned"], error))
-        elif ("present" if exists else "absent") != entry["state"]:
+        elif now != entry["state"]:
             planned = entry["planned"] if entry["planned"] != "none" else "none (%s)" % entry["state"]
-            moved.append("%s: planned %s, now %s" % (node, planned, "present" if exists else "absent"))
+            moved.append("%s: planned %s, now %s" % (node, planned, now))
     return moved
 
 

@@ -18,7 +18,7 @@ ALLOWED = {
     "_connection_options": {"_errors", "_group_state", "_transport"},
     "_transaction": set(),
     "_summary": {"_saved_plan", "_transaction"},
-    "_saved_plan": {"_errors", "_node_identity"},
+    "_saved_plan": {"_errors", "_node_identity", "_transaction"},
     "_node_identity": set(),
     "_run_scope": set(),
     "_run_lock": {"_errors"},
