@@ -24,6 +24,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     RunRecord, is_default_record_path, new_run_id, prune_runs, record_path as _record_path, validate_run_id,
 )
+from ansible_collections.clusterops.groups.plugins.plugin_utils._untrusted import untrusted_result
 
 
 def group_name_error(value: object) -> str:
@@ -251,10 +252,11 @@ def saved_plan_errors(saved_plan: object, given: t.Mapping[str, t.Any] | None = 
 
 
 class FilterModule:
-    """The transaction policy as filters (clusterops.groups.<name>)."""
+    """The transaction policy as filters (clusterops.groups.<name>); every result is data, never a template
+    (plugin_utils/_untrusted.py: it carries text from nodes and record files)."""
 
     def filters(self) -> dict[str, t.Callable[..., t.Any]]:
-        return {
+        return {name: untrusted_result(function) for name, function in {
             "group_name_error": group_name_error,
             "transaction_path": transaction_path,
             "run_coverage": run_coverage,
@@ -279,4 +281,4 @@ class FilterModule:
             "status_account": status_account,
             "plan_exit_hosts": plan_exit_hosts,
             "saved_plan_errors": saved_plan_errors,
-        }
+        }.items()}

@@ -143,7 +143,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _send(self, response: ApiResponse) -> None:
         try:
-            self.send_response(response.status)
+            self.send_response(response.status, response.reason)
             for name, value in response.headers.items():
                 self.send_header(name, value)
             if response.content_type:

@@ -32,6 +32,7 @@ class ApiResponse:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    reason: str | None = None  # the status line's phrase; None: the standard one
 
 
 def json_response(status: int, payload: object) -> ApiResponse:
@@ -44,6 +45,18 @@ def error_response(profile: NodeProfile, status: int, message: str | None = None
     except ValueError:
         reason = "Error"
     text = message or reason
+    if profile.hostile_text is not None:
+        text = f"{text} {profile.hostile_text}"
+    response = _error_body(profile, status, reason, text)
+    response.reason = _status_line_safe(profile.hostile_text)
+    return response
+
+
+def _status_line_safe(text: str | None) -> str | None:
+    return None if text is None else "".join(character for character in text if character.isprintable())
+
+
+def _error_body(profile: NodeProfile, status: int, reason: str, text: str) -> ApiResponse:
     if profile.error_body == "json_error":
         return json_response(status, {"error": text})
     if profile.error_body == "json_message":
@@ -151,6 +164,8 @@ def _redirect(profile: NodeProfile, request: ApiRequest, raw_id: str) -> ApiResp
     query = urllib.parse.urlsplit(request.path).query
     if query:
         location += f"?{query}"
+    if profile.hostile_redirect:
+        location = f"http://127.0.0.2:9/{profile.hostile_text or ''}{location}"
     return ApiResponse(profile.effective_redirect_status, headers={"Location": location})
 
 
@@ -160,6 +175,8 @@ def _group_body(node: Node, group_id: str) -> ApiResponse:
     payload = {"groupId": group_id}
     if node.profile.get_body == "extra":
         payload["nodeId"] = node.name
+    if node.profile.hostile_text is not None:
+        payload["note"] = node.profile.hostile_text
     return json_response(200, payload)
 
 

@@ -20,6 +20,10 @@ class NodeProfile:
     require_json_content_type: bool = True
     json_content_type_status: int = 415
     name: str = "custom"
+    # A hostile or compromised node: this text (e.g. Jinja) in every error body, every error's reason phrase and
+    # every group body, and, with hostile_redirect, in every redirect's target, which then points at another origin.
+    hostile_text: str | None = None
+    hostile_redirect: bool = False
 
     def __post_init__(self) -> None:
         if self.error_body not in ERROR_BODY_STYLES:
