@@ -5,7 +5,7 @@
 """The saved plan: what a create or delete will do on each node, made from reads only, applied exactly or refused.
 
 Pure functions (no HTTP): ``build_saved_plan`` turns the reads of every node into the plan (observed state and
-planned action per node, a fingerprint of the node set and URLs, the time it was made); ``load_saved_plan`` checks
+planned action per node, the time it was made, a fingerprint of all of it); ``load_saved_plan`` checks
 a plan given back as a dict, JSON text or a file path; ``refusals_before_read`` says why a plan cannot be applied
 before any request (another operation or group, an unreachable node, too old, the node set or a URL changed);
 ``moved_nodes`` says which nodes moved since the plan, from the apply's first read (docs/transaction.md, "Saved
@@ -25,7 +25,8 @@ from ansible_collections.clusterops.groups.plugins.module_utils._node_identity i
 from ansible_collections.clusterops.groups.plugins.module_utils._transaction import STATE_UNKNOWN, state_name
 
 SAVED_PLAN_KIND = "clusterops.groups.saved_plan"
-SAVED_PLAN_VERSION = 1
+# version 2: the fingerprint covers every field of the plan (version 1: the node set and URLs only)
+SAVED_PLAN_VERSION = 2
 CHANGES_PLANNED = "changes_planned"
 NOTHING_TO_DO = "nothing_to_do"
 NOT_APPLICABLE = "not_applicable"
@@ -59,10 +60,14 @@ class SavedPlanRefused(ClusterOpsError):
         self.msg = one_line(msg, limit=(MAX_LISTED_REASONS + 2) * (NODE_ERROR_CHARS + 100))
 
 
-def node_set_fingerprint(urls: t.Mapping[str, str]) -> str:
-    """One string for the node set and each node's URL (as ``normalise_node_url`` names it)."""
-    pairs = sorted([str(node), normalise_node_url(str(url))] for node, url in urls.items())
-    return "sha256:" + hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode("utf-8")).hexdigest()
+def plan_fingerprint(plan: t.Mapping[str, t.Any]) -> str:
+    """One string for every field of ``plan`` but the fingerprint itself: operation, group, the time it was made
+    (``created_epoch`` decides ``plan_max_age``), each node's URL, state and planned action. It detects an edited
+    plan; it is no signature (anyone who can write the file can recompute it), so plans are kept where only their
+    operator writes, and the apply's own read of every node refuses a plan the cluster no longer matches."""
+    fields = {key: value for key, value in plan.items() if key != "fingerprint"}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def planned_action(operation: str, state: str) -> str:
@@ -84,7 +89,7 @@ def build_saved_plan(operation: str, group: str, reads: t.Mapping[str, t.Optiona
         nodes[node] = entry
     changes = sum(1 for entry in nodes.values() if entry["planned"] in DESIRED_STATE)
     unreachable = any(entry["planned"] == UNREACHABLE for entry in nodes.values())
-    return {
+    plan = {
         "kind": SAVED_PLAN_KIND,
         "version": SAVED_PLAN_VERSION,
         "operation": operation,
@@ -95,9 +100,10 @@ def build_saved_plan(operation: str, group: str, reads: t.Mapping[str, t.Optiona
         "created_epoch": created,
         # names the plan (and its default file): unique per microsecond, like a run id
         "plan_id": _utc(created).strftime("%Y%m%dT%H%M%SZ") + "-%06d" % _utc(created).microsecond,
-        "fingerprint": node_set_fingerprint(urls),
         "nodes": nodes,
     }
+    plan["fingerprint"] = plan_fingerprint(plan)
+    return plan
 
 
 def read_state(read: t.Mapping[str, t.Any]) -> str:
@@ -121,8 +127,9 @@ def load_saved_plan(value: object) -> dict[str, t.Any]:
     problems = _shape_problems(plan)
     if problems:
         raise InvalidInput("plan is damaged: %s" % "; ".join(problems[:10]), option="plan")
-    if plan["fingerprint"] != node_set_fingerprint({node: entry["url"] for node, entry in plan["nodes"].items()}):
-        raise InvalidInput("plan is damaged: its fingerprint does not match its nodes and URLs", option="plan")
+    if plan["fingerprint"] != plan_fingerprint(plan):
+        raise InvalidInput("plan is damaged: its fingerprint does not match its content (it was edited): make a new plan",
+                           option="plan")
     return plan
 
 

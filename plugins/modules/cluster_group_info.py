@@ -67,7 +67,7 @@ options:
     description:
       - Also make the saved plan of setting the group to this state on every node (V(present) plans a create,
         V(absent) a delete). The plan holds each node's observed state, its planned action and a fingerprint of the
-        node set and URLs, returned as RV(plan). Still C(GET) only.
+        whole plan, returned as RV(plan). Still C(GET) only.
       - M(clusterops.groups.cluster_group) with O(clusterops.groups.cluster_group#module:saved_plan) applies exactly
         that plan, or refuses it when the cluster moved. C(clusterops.groups.plan_group) is the playbook for it.
       - The task fails when a node could not be read (the plan is returned, with outcome V(not_applicable), and
@@ -185,7 +185,7 @@ plan:
       description: The plan's id (its time to the microsecond), also in the default file name of C(clusterops.groups.plan_group).
       type: str
     fingerprint:
-      description: Hash of the node names and their normalised API URLs.
+      description: Hash (sha256) of every other field of the plan; an edited plan is refused as damaged.
       type: str
     nodes:
       description:

@@ -178,7 +178,7 @@ def test_a_damaged_plan_is_invalid_input_before_any_request(simulated_cluster, t
     elif damage == "wrong_kind":
         plan["kind"] = "terraform"
     elif damage == "version":
-        plan["version"] = 2
+        plan["version"] = 1  # a plan of the version whose fingerprint covered nodes and URLs only
     file_text = "{not json" if damage == "not_json" else json.dumps(plan)
     path = tmp_path / "plan.json"
     if damage != "missing_file":

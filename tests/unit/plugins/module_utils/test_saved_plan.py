@@ -98,6 +98,40 @@ def test_an_edited_plan_is_invalid_input(edit: t.Callable[[dict[str, t.Any]], No
     assert invalid.value.facts["option"] == "plan"
 
 
+def _leaf_paths(value: t.Any, path: tuple[t.Any, ...] = ()) -> t.Iterator[tuple[t.Any, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaf_paths(item, path + (key,))
+    else:
+        yield path
+
+
+def _edited(value: t.Any) -> t.Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 3600  # e.g. created_epoch an hour later: plan_max_age would see a younger plan
+    return str(value) + "x"
+
+
+def test_every_field_of_a_plan_is_covered_by_its_fingerprint() -> None:
+    """Any one value edited (the node states and actions kept consistent or not) makes the plan damaged."""
+    reads = {"n1": {"exists": False}, "n2": {"exists": True}, "n3": {"failed": True, "msg": "down"}}
+    urls = {"n1": "http://n1", "n2": "http://n2:8080/p", "n3": "https://n3"}
+    plan = _saved_plan.build_saved_plan("create", "ops", reads, urls, NOW)
+    assert _saved_plan.load_saved_plan(plan) == plan
+    for path in _leaf_paths(plan):
+        if path == ("fingerprint",):
+            continue
+        edited = json.loads(json.dumps(plan))
+        holder = edited
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = _edited(holder[path[-1]])
+        with pytest.raises(InvalidInput, match="damaged|version|not a saved plan"):
+            _saved_plan.load_saved_plan(edited)
+
+
 @pytest.mark.parametrize("value", [None, 3, "", "   ", [], "/nonexistent/plan.json", "{broken"])
 def test_what_is_not_a_plan_is_invalid_input(value: object) -> None:
     with pytest.raises(InvalidInput):
