@@ -61,8 +61,8 @@ def url_for_display(url: object) -> str:
 
 
 def redact(text: str, secrets: t.Iterable[str | None]) -> str:
-    """``text`` with every fragment of ``SECRET_WINDOW`` characters or more of each secret (and of ``Bearer
-    <secret>``) replaced by REDACTED, in every encoding listed in this file's docstring."""
+    """``text`` with every fragment of ``SECRET_WINDOW`` characters or more of each secret replaced by REDACTED, in
+    every encoding listed in this file's docstring (in base64, the whole ``Bearer <secret>`` header goes)."""
     fragments = _fragments(tuple(sorted({secret for secret in secrets if secret})))
     if not fragments or not text:
         return text
@@ -140,10 +140,9 @@ def _decoding_layers(text: str) -> list[_Layer]:
 def _fragments(secrets: tuple[str, ...]) -> frozenset[str]:
     """Every ``SECRET_WINDOW``-character window (case-folded) of each secret and of its base64 forms."""
     fragments: set[str] = set()
-    # the header as a whole too: its base64 then disappears entirely, not only the token's part of it
-    wholes = [whole for secret in secrets for whole in ("Bearer " + secret, secret)]
-    for whole in wholes:
-        for form in (whole, *_base64_forms(whole)):
+    for secret in secrets:
+        # the base64 of the whole header too: it then disappears entirely, not only the token's part of it
+        for form in (secret, *_base64_forms(secret), *_base64_forms("Bearer " + secret)):
             width = min(SECRET_WINDOW, len(form))
             fragments.update(form[start:start + width].translate(_FOLD_CASE) for start in range(len(form) - width + 1))
     return frozenset(fragment for fragment in fragments if fragment)
