@@ -1,6 +1,7 @@
 """The documented node API (create, delete, read) as one node answers it under its profile."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hmac
 import html
@@ -15,6 +16,8 @@ from .profiles import NodeProfile
 COLLECTION_PATHS = ("/v1/group/", "/v1/group")
 ITEM_PREFIX = "/v1/group/"
 EXISTS_MESSAGE = "Bad request. Perhaps the object exists."
+# padding in an echo_authorization body: the echoed token then starts 8 characters before a 200-character cut
+ECHO_PADDING = 132
 
 
 @dataclasses.dataclass
@@ -53,6 +56,15 @@ def error_response(profile: NodeProfile, status: int, message: str | None = None
                 f"<body><h1>{status} {reason}</h1><p>{html.escape(text)}</p></body></html>")
         return ApiResponse(status, page.encode(), "text/html; charset=utf-8")
     return ApiResponse(status)
+
+
+def echo_authorization(request: ApiRequest, status: int) -> ApiResponse:
+    """``status`` with a body echoing the request's Authorization header the ways real servers do: JSON-escaped as
+    PHP's json_encode writes it (``\\/``), percent-encoded, and in base64 (the echo_authorization fault)."""
+    header = request.headers.get("Authorization") or ""
+    payload = {"error": "unauthorized", "detail": "x" * ECHO_PADDING, "received": header,
+               "received_url": urllib.parse.quote(header, safe=""), "received_b64": base64.b64encode(header.encode()).decode()}
+    return ApiResponse(status, json.dumps(payload).replace("/", "\\/").encode(), "application/json")
 
 
 def serve(node: Node, request: ApiRequest) -> ApiResponse:

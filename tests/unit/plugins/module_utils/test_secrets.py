@@ -1,8 +1,5 @@
-"""Secrets never shown (issue 29): generated tokens, echoed by a node in every encoding and cut at every offset.
-
-The oracle (``leaks``) is written apart from the code under test: it decodes the output with the standard library
-(percent, JSON, HTML, base64 at every offset, nested twice) and looks for any 12-character window of the token.
-"""
+"""Secrets never shown (issue 29): generated tokens, echoed by a node in every encoding and cut at every offset,
+judged by the leak oracle of tests/secret_leaks.py (written apart from the code under test)."""
 from __future__ import annotations
 
 import base64
@@ -10,39 +7,17 @@ import html
 import json
 import random
 import re
-import string
 import typing as t
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus
 
 import pytest
+
+from secret_leaks import SEED, TOKEN_ALPHABETS, generated_tokens, leaks
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import BODY_EXCERPT_CHARS
 from ansible_collections.clusterops.groups.plugins.module_utils._secrets import (
     REDACTED, SECRET_WINDOW, excerpt, redact, shown_fields, url_for_display,
 )
-
-SEED = 29
-BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{%d,}" % SECRET_WINDOW)
-TOKEN_ALPHABETS = {
-    "base64": string.ascii_letters + string.digits + "+/",
-    "urlsafe": string.ascii_letters + string.digits + "-_",
-    "hex": "0123456789abcdef",
-}
-
-
-def generated_tokens(kind: str, count: int, seed: int = SEED) -> list[str]:
-    """``count`` random tokens of ``kind``, 16 to 64 characters; a base64 token always holds ``/`` and ``+``
-    (the characters JSON and percent encoders rewrite), and sometimes its ``=`` padding."""
-    rng = random.Random("%s-%s" % (seed, kind))
-    tokens = []
-    for _index in range(count):
-        length = rng.randint(16, 64)
-        token = [rng.choice(TOKEN_ALPHABETS[kind]) for _position in range(length)]
-        if kind == "base64":
-            token[rng.randrange(length // 2)], token[length // 2 + rng.randrange(length // 2)] = "/", "+"
-            token += ["="] * rng.randint(0, 2)
-        tokens.append("".join(token))
-    return tokens
 
 
 def _unicode_escaped(text: str, template: str) -> str:
@@ -73,31 +48,6 @@ ECHOES: dict[str, t.Callable[[str], str]] = {
     "base64-of-json-body": lambda header: _base64(json.dumps({"headers": {"Authorization": header}})),
     "base64-in-php-json": lambda header: json.dumps({"echo": _base64(header)}).replace("/", "\\/"),
 }
-
-
-def _json_unescaped(text: str) -> str:
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), text).replace("\\/", "/")
-
-
-def _base64_decodings(text: str) -> list[str]:
-    decoded = []
-    for run in BASE64_RUN.findall(text):
-        for start in range(4):
-            chunk = run[start:].translate(str.maketrans("-_", "+/"))
-            chunk = chunk[:len(chunk) // 4 * 4]
-            decoded.append(base64.b64decode(chunk).decode("latin-1"))
-    return decoded
-
-
-def leaks(output: str, token: str) -> list[str]:
-    """Every 12-character window of ``token`` found in ``output`` or in a decoding of it (case-insensitive)."""
-    texts = {output}
-    for _depth in range(2):
-        texts |= {decode(text) for text in texts for decode in (unquote, html.unescape, _json_unescaped)}
-    texts |= {decoded for text in list(texts) for decoded in _base64_decodings(text)}
-    folded = [text.lower() for text in texts]
-    windows = {token[start:start + SECRET_WINDOW].lower() for start in range(len(token) - SECRET_WINDOW + 1)}
-    return sorted(window for window in windows if any(window in text for text in folded))
 
 
 def test_the_oracle_sees_every_echo_before_redaction() -> None:
