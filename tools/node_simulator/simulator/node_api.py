@@ -16,8 +16,9 @@ from .profiles import NodeProfile
 COLLECTION_PATHS = ("/v1/group/", "/v1/group")
 ITEM_PREFIX = "/v1/group/"
 EXISTS_MESSAGE = "Bad request. Perhaps the object exists."
-# padding in an echo_authorization body: the echoed token then starts 8 characters before a 200-character cut
-ECHO_PADDING = 132
+# padding in an echo_authorization body: the echoed token then starts 40 characters before a 200-character cut (and
+# straddles it: tokens are longer), so that a cut made before redaction would leave a long prefix of it
+ECHO_PADDING = 100
 
 
 @dataclasses.dataclass
