@@ -169,6 +169,40 @@ def test_token_never_appears_in_errors_or_history(make_client) -> None:
     assert "tok-XYZ" not in first.reason() + second.reason() + repr(client.history)
 
 
+ECHOED_TOKEN = "Zk9/aW1+Q2x1c3Rlck9wcy9zZWNyZXQ="
+
+
+@pytest.mark.parametrize("status", [401, 403, 407])
+def test_bodies_of_answers_about_credentials_are_never_read(make_client, status: int) -> None:
+    answer = FakeResponse(status, b"you sent Bearer " + ECHOED_TOKEN.encode())
+    client, _session = make_client([answer], bearer_token=ECHOED_TOKEN)
+    reply = send_group_write(client, "POST", "g")
+    assert reply.outcome == HARD and reply.body_excerpt == "" and answer.raw.read_sizes == [] and answer.closed
+
+
+def test_an_echo_straddling_the_excerpt_cut_leaves_no_prefix(make_client) -> None:
+    """Redacted before the cut: the old order (cut at 200, then replace the exact token) showed the first 30 characters."""
+    echo = ("x" * 170 + '{"auth": "Bearer %s"}' % ECHOED_TOKEN.replace("/", "\\/")).encode()
+    client, _session = make_client([(500, {}, echo)], bearer_token=ECHOED_TOKEN, retries=0)
+    reply = send_group_write(client, "POST", "g")
+    assert ECHOED_TOKEN[:12] not in reply.body_excerpt.replace("\\/", "/") and "x" * 170 in reply.body_excerpt
+
+
+def test_a_redirect_refusal_never_shows_the_token_or_the_query_of_its_location(make_client) -> None:
+    location = "https://elsewhere.example.com/%s/v1/group/g/?token=%s" % (ECHOED_TOKEN.replace("/", "%2F"), ECHOED_TOKEN)
+    client, _session = make_client([(302, {"Location": location})], bearer_token=ECHOED_TOKEN)
+    with pytest.raises(NodeRequestFailed, match="another origin") as caught:
+        read_group_reply(client, "g")
+    assert "elsewhere.example.com" in caught.value.msg and "token=" not in caught.value.msg
+    assert ECHOED_TOKEN.replace("/", "%2F")[:12] not in caught.value.msg
+
+
+def test_an_exception_quoting_the_token_is_redacted_before_it_is_cut(make_client) -> None:
+    client, _session = make_client([connection_error("y" * 150 + " header Bearer " + ECHOED_TOKEN)], bearer_token=ECHOED_TOKEN)
+    reply = send_group_write(client, "POST", "g")
+    assert ECHOED_TOKEN[:12] not in reply.error and "y" * 140 in reply.error
+
+
 def test_default_sleep_is_module_level_and_patchable(monkeypatch) -> None:
     calls: list[float] = []
     monkeypatch.setattr(_transport, "DEFAULT_SLEEP", calls.append)
