@@ -2,7 +2,7 @@
 the success, failure and rollback paths at -vvvv, the finish, the module, the fast path and the trial runner
 never show it: not in stdout/stderr, the run record, the published artifact or the trial report; not even when a
 node echoes the Authorization header back (JSON-escaped, percent-encoded, base64, straddling the excerpt's cut),
-and not in any form (the leak oracle of tests/secret_leaks.py). A token in an api_url query is never printed."""
+and not in any form (the leak oracle of tests/unit/secret_leaks.py). A token in an api_url query is never printed."""
 from __future__ import annotations
 
 import json
@@ -15,8 +15,9 @@ import pytest
 
 from module_runner import run_module
 from playbook_runner import PATH_VARS, REPO_ROOT, run_playbook, write_inventory
-from secret_leaks import files_leaking, generated_tokens, leaks
 from simulator import Fault, FaultKind
+
+from ansible_collections.clusterops.groups.tests.unit.secret_leaks import files_leaking, generated_tokens, leaks
 
 TOKEN = "tok-Zq81-hygiene-7f3e9c"
 GROUP = "hygiene"

@@ -1,5 +1,5 @@
 """Secrets never shown (issue 29): generated tokens, echoed by a node in every encoding and cut at every offset,
-judged by the leak oracle of tests/secret_leaks.py (written apart from the code under test)."""
+judged by the leak oracle of tests/unit/secret_leaks.py (written apart from the code under test)."""
 from __future__ import annotations
 
 import base64
@@ -12,12 +12,11 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from secret_leaks import SEED, TOKEN_ALPHABETS, generated_tokens, leaks
-
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import BODY_EXCERPT_CHARS
 from ansible_collections.clusterops.groups.plugins.module_utils._secrets import (
     REDACTED, SECRET_WINDOW, excerpt, redact, shown_fields, url_for_display,
 )
+from ansible_collections.clusterops.groups.tests.unit.secret_leaks import SEED, TOKEN_ALPHABETS, generated_tokens, leaks
 
 
 def _unicode_escaped(text: str, template: str) -> str:
