@@ -156,13 +156,13 @@ def test_an_echoed_authorization_header_leaks_in_no_form(simulated_cluster, tmp_
 @pytest.mark.parametrize("path_vars", [pytest.param(variables, id=name) for name, variables in PATH_VARS.items()])
 def test_playbook_with_nodes_echoing_the_header_leaks_it_in_no_form(simulated_cluster, tmp_path, path_vars: dict[str, t.Any]) -> None:
     """node2 echoes in a 418 body, node3 in a 401 body: the run rolls back node1 and says why, without the token in
-    the output at -v, the record files (node records, run.json) or the set_stats artifact."""
+    the output at -vvv, the record files (node records, run.json) or the set_stats artifact."""
     cluster = simulated_cluster(node_count=3, token=ECHO_TOKEN)
     echoing_node(cluster, "node2", 418)
     echoing_node(cluster, "node3", 401)
     inventory = write_inventory(tmp_path, cluster.urls(), group_vars={"cluster_api_token": ECHO_TOKEN})
     records = tmp_path / "records"
-    run = run_playbook("create_group.yml", inventory, records, extra_vars=dict(path_vars, group=GROUP), extra_args=["-v"])
+    run = run_playbook("create_group.yml", inventory, records, extra_vars=dict(path_vars, group=GROUP), extra_args=["-vvv"])
     assert run.rc != 0 and run.result["outcome"] == "rolled_back", run.describe()
     assert cluster.snapshot() == {name: [] for name in cluster.nodes}
     assert_node_echoed(cluster, "node2")
