@@ -17,7 +17,8 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import GROUP_COLLECTION_PATH
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, url_without_userinfo
+from ansible_collections.clusterops.groups.plugins.module_utils._secrets import ENCODED_QUERY_OR_FRAGMENT, url_for_display
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
 
 TOKEN_ENV_VAR = "CLUSTEROPS_API_TOKEN"
 MAX_TIMEOUT_SECONDS = 3600.0
@@ -72,7 +73,7 @@ def tls_warnings(validate_certs: object, node_urls: t.Sequence[object], limit: i
     (the first ``limit`` of them, without credentials)."""
     if validate_certs is not False or not node_urls:
         return []
-    urls = [url_without_userinfo(str(url)) for url in node_urls]
+    urls = [url_for_display(url) for url in node_urls]
     shown = ", ".join(urls[:limit]) + (" and %d more" % (len(urls) - limit) if len(urls) > limit else "")
     return ["validate_certs is false: the TLS certificate of node %s is not verified (anyone on the path can "
             "impersonate it); give ca_path instead" % shown]
@@ -95,7 +96,7 @@ def validate_api_url(url: object) -> str:
     if not isinstance(url, str) or not url:
         raise InvalidInput("api_url is required: the node's base URL, e.g. http://node1.example.com or https://node1:8443/prefix",
                            option="api_url")
-    shown = url_without_userinfo(url)
+    shown = url_for_display(url)  # a refusal never echoes a credential, a query or a fragment
     if any(character.isspace() or ord(character) < 32 for character in url):
         raise InvalidInput("api_url %r contains whitespace or control characters" % shown, option="api_url")
     if "://" not in url:
@@ -122,7 +123,10 @@ def _check_url_parts(parts: t.Any, url: str, shown: str) -> None:
     if port == 0:
         refuse("has an invalid port: use a number from 1 to 65535")
     if "?" in url or "#" in url:
-        refuse("must not contain a query (?) or fragment (#)")
+        refuse("must not contain a query (?) or fragment (#): pass the token in api_token (or %s)" % TOKEN_ENV_VAR)
+    if ENCODED_QUERY_OR_FRAGMENT.search(parts.path):
+        # requests would send it as a path: the node answers 404 and the URL, query and all, lands in the message
+        refuse("must not contain a percent-encoded query (%3F) or fragment (%23) in its path")
     if parts.path.rstrip("/").endswith(GROUP_COLLECTION_PATH.rstrip("/")):
         refuse("ends with %s: give the node's base URL, the module adds the API path" % GROUP_COLLECTION_PATH.rstrip("/"))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import (
-    ClusterOpsError, InvalidInput, NodeRequestFailed, NodeUnavailable, StateUnknown, one_line,
+    ClusterOpsError, InvalidInput, NodeRequestFailed, NodeUnavailable, StateUnknown,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import AMBIGUOUS, DECIDE, HARD, OK, NodeClient, Reply
 
@@ -104,7 +104,7 @@ def read_group_reply(client: NodeClient, name: str) -> Reply:
     if answered_for is not None and answered_for != name:
         raise NodeRequestFailed(client.node_url, "GET", reply.path, reply.status,
                                 "the node answered for group %r, not %r: it is not the node API we expect, or it "
-                                "routes requests wrongly" % (one_line(answered_for, 80), name), group=name)
+                                "routes requests wrongly" % (client.excerpt(answered_for, 80), name), group=name)
     return reply
 
 

@@ -18,7 +18,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import connection_argument_spec
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, url_without_userinfo
+from ansible_collections.clusterops.groups.plugins.module_utils._secrets import url_for_display
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 # a module's execute_module(params, check_mode) -> result
 ExecuteModule = t.Callable[[t.Dict[str, t.Any], bool], t.Dict[str, t.Any]]
@@ -53,7 +54,8 @@ def run_module(argument_spec: t.Dict[str, t.Any], execute_module: ExecuteModule,
 
 
 def redact_url_credentials(params: t.Dict[str, t.Any]) -> None:
-    """Remove ``user:password@`` from every api_url in ``params`` (top level and ``nodes``), once the task is done.
+    """Every api_url in ``params`` (top level and ``nodes``) as ``url_for_display`` shows it (no ``user:password@``,
+    query or fragment), once the task is done.
 
     Such a URL is refused, but Ansible echoes the params as ``invocation.module_args`` (shown at -v and in AWX
     events). Not no_log_values: those mask the value everywhere in the result, and a short password ("p")
@@ -62,8 +64,5 @@ def redact_url_credentials(params: t.Dict[str, t.Any]) -> None:
     holders = [params] + [node for node in params.get("nodes") or [] if isinstance(node, dict)]
     for holder in holders:
         url = holder.get("api_url")
-        if isinstance(url, str) and "@" in url:
-            try:
-                holder["api_url"] = url_without_userinfo(url)
-            except ValueError:
-                holder["api_url"] = "<api_url with credentials, not shown>"
+        if isinstance(url, str):
+            holder["api_url"] = url_for_display(url)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.clusterops.groups.plugins.module_utils._secrets import url_for_display
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -44,7 +46,9 @@ def duplicate_nodes_message(urls: t.Mapping[str, str]) -> str:
     duplicates = find_duplicate_nodes(urls)
     if not duplicates:
         return ""
-    shared = "; ".join("%s all name %s" % (", ".join(names), normalise_node_url(str(urls[names[0]]))) for names in duplicates)
+    # shown before any URL is validated: a query hidden as %3F in the path must not be printed
+    shared = "; ".join("%s all name %s" % (", ".join(names), url_for_display(normalise_node_url(str(urls[names[0]]))))
+                       for names in duplicates)
     return ("inventory hosts share a node API URL (%s): each node must appear once, or its account and rollback would be "
             "wrong; give each host its own cluster_api_url or remove the extra hosts" % shared)
 

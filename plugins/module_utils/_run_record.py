@@ -23,14 +23,13 @@ from urllib.parse import quote, unquote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import OPERATION_BY_STATE
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import url_without_userinfo
+from ansible_collections.clusterops.groups.plugins.module_utils._secrets import shown_fields, url_for_display
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
 RUN_ID_RULE = "1-128 characters of A-Z a-z 0-9 . _ - (not '.' or '..')"
 NODE_NAME_MAX_LENGTH = 200
 NODES_DIR = "nodes"
 RUN_FILE = "run.json"
-_SECRET_KEYS = frozenset(("api_token", "invocation", "token"))
 DEFAULT_RECORD_DIR = "~/.clusterops/records"
 # Retention: the settled runs kept per record directory (newest first); 0 keeps every record.
 DEFAULT_RECORDS_KEPT = 50
@@ -77,7 +76,7 @@ def _now() -> str:
 
 
 def _without_secrets(data: dict[str, t.Any]) -> dict[str, t.Any]:
-    return {key: value for key, value in data.items() if key not in _SECRET_KEYS}
+    return shown_fields(data)
 
 
 class RunRecord:
@@ -96,7 +95,7 @@ class RunRecord:
         """Write down, before the first write to ``node``, what is about to happen and the state before it."""
         step = {"phase": "intent", "operation": operation, "existed_before": existed_before, "at": _now()}
         record = self.load_node(node) or {
-            "node": node, "run_id": self.run_id, "api_url": url_without_userinfo(api_url), "group": group,
+            "node": node, "run_id": self.run_id, "api_url": url_for_display(api_url), "group": group,
             "operation": operation, "existed_before": existed_before, "outcome": None, "steps": [],
         }
         record["steps"].append(step)

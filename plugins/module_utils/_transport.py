@@ -17,9 +17,10 @@ import time
 import traceback
 import typing as t
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import one_line
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import BODY_EXCERPT_CHARS
+from ansible_collections.clusterops.groups.plugins.module_utils._secrets import CREDENTIAL_STATUSES, excerpt, redact, url_for_display
 
 try:
     import requests
@@ -42,7 +43,6 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_CHUNK_BYTES = 16 * 1024
 MAX_REDIRECTS = 5
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
-REDACTED = "<redacted>"
 
 # Tests replace this (monkeypatch) or pass sleep= so that they never sleep for real.
 DEFAULT_SLEEP: t.Callable[[float], None] = time.sleep
@@ -65,14 +65,6 @@ def classify_status(method: str, status: int) -> str:
     if 300 <= status < 400:
         return REDIRECT if method == "GET" else HARD  # never replay a write to another URL blindly
     return HARD  # 401/403 (token), 415/422 (body refused), other 4xx: the same request will fail again
-
-
-def url_without_userinfo(url: str) -> str:
-    """The URL as it may appear in messages and records: credentials in the netloc removed."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def backoff_delay(retry_index: int, base: float, cap: float, rng: t.Callable[[], float]) -> float:
@@ -131,7 +123,7 @@ class NodeClient:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        self.node_url = url_without_userinfo(self.base_url)
+        self.node_url = url_for_display(self.base_url)
         self._item_path_has_slash = True  # until a redirect shows that this node's GET paths have no trailing slash
         if self.sleep is None:
             self.sleep = DEFAULT_SLEEP
@@ -175,8 +167,8 @@ class NodeClient:
                 return reply
             target = urljoin(url, reply.location or "")
             refusal = _redirect_refusal(url, target, reply.location)
-            if refusal:
-                return Reply("GET", reply.path, reply.status, HARD, error=refusal)
+            if refusal:  # the Location is the node's text: it may carry the token in its path
+                return Reply("GET", reply.path, reply.status, HARD, error=self.redact(refusal))
             self._learn_slash_convention(url, target)
             url = target
         return Reply("GET", reply.path, reply.status, HARD, error="too many redirects (more than %d)" % MAX_REDIRECTS)
@@ -199,7 +191,7 @@ class NodeClient:
             response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(timeout, timeout),
                                             allow_redirects=False, stream=True, verify=self.verify)
         except Exception as error:  # pylint: disable=broad-exception-caught
-            reply = Reply(method, path, None, _classify_exception(error), error=self._redact(_describe_exception(error, timeout)))
+            reply = Reply(method, path, None, _classify_exception(error), error=_describe_exception(error, timeout, self.excerpt))
         else:
             reply = self._reply_from_response(method, path, response, timeout)
         self.history.append(reply.history_entry())
@@ -208,9 +200,10 @@ class NodeClient:
     def _reply_from_response(self, method: str, path: str, response: t.Any, timeout: float) -> Reply:
         outcome = classify_status(method, response.status_code)
         body = b""
-        if outcome != OK or (method == "GET" and response.status_code == 200):
+        # an answer about credentials is the likeliest to echo them: its body is not even read
+        if response.status_code not in CREDENTIAL_STATUSES and (outcome != OK or (method == "GET" and response.status_code == 200)):
             body = _read_bounded(response, timeout)  # a 200's body says which resource answered (the caller checks)
-        excerpt = "" if outcome == OK else self._redact(one_line(body.decode("utf-8", "replace")))
+        body_excerpt = "" if outcome == OK else self.excerpt(body.decode("utf-8", "replace"))
         response.close()
         error = None if outcome in (OK, REDIRECT) else "HTTP %d" % response.status_code
         if outcome == HARD and 300 <= response.status_code < 400:
@@ -220,11 +213,16 @@ class NodeClient:
             outcome = HARD
             error = "HTTP %d with an HTML page instead of the node API: check that the node's base URL is its API" % response.status_code
         return Reply(method, path, response.status_code, outcome, error=error, location=response.headers.get("Location"),
-                     body_excerpt=excerpt, body=body if outcome == OK else b"",
+                     body_excerpt=body_excerpt, body=body if outcome == OK else b"",
                      hint=self.status_hints.get(response.status_code, ""))
 
-    def _redact(self, text: str) -> str:
-        return text.replace(self.bearer_token, REDACTED) if self.bearer_token else text
+    def redact(self, text: str) -> str:
+        """``text`` (a node's words) without this client's token in any form."""
+        return redact(text, (self.bearer_token,))
+
+    def excerpt(self, text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
+        """``text`` as one short line without this client's token in any form (redacted before the cut)."""
+        return excerpt(text, (self.bearer_token,), limit)
 
 
 def _redirect_refusal(url: str, target: str, location: str | None) -> str | None:
@@ -234,9 +232,9 @@ def _redirect_refusal(url: str, target: str, location: str | None) -> str | None
         return "redirect without a Location header"
     source, destination = urlsplit(url), urlsplit(target)
     if (source.scheme, source.netloc) != (destination.scheme, destination.netloc):
-        return "redirect to another origin (%s) refused; give the node's real address" % url_without_userinfo(target)
+        return "redirect to another origin (%s) refused; give the node's real address" % url_for_display(target)
     if source.path.rstrip("/") != destination.path.rstrip("/"):
-        return "redirect to another path (%s) refused: only a trailing slash may differ" % url_without_userinfo(target)
+        return "redirect to another path (%s) refused: only a trailing slash may differ" % url_for_display(target)
     return None
 
 
@@ -291,9 +289,10 @@ def _classify_exception(error: BaseException) -> str:
     return AMBIGUOUS
 
 
-def _describe_exception(error: BaseException, timeout: float) -> str:
+def _describe_exception(error: BaseException, timeout: float, shown: t.Callable[[str, int], str]) -> str:
+    """One line about a failed exchange; ``shown`` (NodeClient.excerpt) redacts what the error quotes, then cuts it."""
     if isinstance(error, requests_errors.SSLError):
-        return "TLS verification failed (set ca_path to the node's CA bundle): %s" % one_line(error, 160)
+        return "TLS verification failed (set ca_path to the node's CA bundle): %s" % shown(str(error), 160)
     if isinstance(error, requests_errors.Timeout):
         return "timed out after %ss (%s)" % (timeout, type(error).__name__)
     text = str(error)
@@ -301,4 +300,4 @@ def _describe_exception(error: BaseException, timeout: float) -> str:
                     "Name or service not known", "No route to host", "IncompleteRead", "ProtocolError"):
         if symptom in text:
             return "%s: %s" % (type(error).__name__, symptom)
-    return "%s: %s" % (type(error).__name__, one_line(text, 160))
+    return "%s: %s" % (type(error).__name__, shown(text, 160))

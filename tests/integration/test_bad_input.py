@@ -18,7 +18,7 @@ import pytest
 from module_runner import run_module, warning_texts
 from playbook_runner import run_playbook, write_inventory
 from module_runner import run_module
-from playbook_runner import TYPED_EXTRA_VARS_KEPT, run_playbook, write_inventory
+from playbook_runner import PATH_VARS, TYPED_EXTRA_VARS_KEPT, run_playbook, write_inventory
 from simulator import SimulatedCluster
 from simulator.hostile import DRIP_INTERVAL_SECONDS, HostileServer
 
@@ -392,7 +392,7 @@ def test_validate_certs_false_warns_naming_the_node(simulated_cluster: t.Any, mo
 # ---- runs that do not cover the cluster, mangled -e, hosts that share a node (issue 13) ----
 # Each ends non-zero with one line that says how to do it right, on both paths, before any request: no node is
 # contacted, nothing is recorded, no lock is left behind.
-PATHS = [pytest.param({}, id="per-host"), pytest.param({"group_transaction_fast_path": True}, id="fast-path")]
+PATHS = [pytest.param(variables, id=name) for name, variables in PATH_VARS.items()]
 EXISTING = "pre-existing"
 
 

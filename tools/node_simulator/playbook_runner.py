@@ -43,6 +43,8 @@ FAST_CONNECTION_VARS: dict[str, t.Any] = {
     "cluster_backoff_base": 0.0,
     "cluster_backoff_max": 0.0,
 }
+# The role's two paths, as extra vars: a task per host, or one cluster-wide task (tests parametrize over both).
+PATH_VARS: dict[str, dict[str, t.Any]] = {"per-host": {}, "fast-path": {"group_transaction_fast_path": True}}
 # Before ansible-core 2.19, templating renders an int extra var as its string: the playbooks' mapping
 # `group_transaction_group: "{{ group }}"` turns -e '{"group": 42}' into the valid name "42" (docs/design.md).
 TYPED_EXTRA_VARS_KEPT = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2]) >= (2, 19)

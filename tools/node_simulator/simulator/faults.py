@@ -23,6 +23,9 @@ class FaultKind(str, enum.Enum):
     # another client's identical write lands just before this one (a POST finds the group created, a DELETE
     # finds it deleted); then the request is served normally ("already exists" / 404)
     SECOND_WRITER = "second_writer"
+    # a hostile or careless node: answers `status` (500) with a body that echoes the request's Authorization header
+    # (PHP-style JSON, percent-encoded, base64), padded so that the first echo straddles a 200-character cut
+    ECHO_AUTHORIZATION = "echo_authorization"
 
     def __str__(self) -> str:
         return self.value
@@ -82,7 +85,7 @@ _METHODS_OF_KIND = {FaultKind.STALE_READ: ("GET",), FaultKind.SECOND_WRITER: ("P
 def _default_status(kind: FaultKind) -> int | None:
     if kind is FaultKind.OUTAGE:
         return 503
-    if kind in (FaultKind.ERROR_500_BEFORE_WRITE, FaultKind.ERROR_500_AFTER_WRITE):
+    if kind in (FaultKind.ERROR_500_BEFORE_WRITE, FaultKind.ERROR_500_AFTER_WRITE, FaultKind.ECHO_AUTHORIZATION):
         return 500
     return None
 

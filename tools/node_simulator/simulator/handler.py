@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from . import control_api
 from .faults import Fault, FaultKind
 from .node import LogEntry, Node
-from .node_api import ApiRequest, ApiResponse, apply_second_writer, error_response, serve, serve_stale_read
+from .node_api import ApiRequest, ApiResponse, apply_second_writer, echo_authorization, error_response, serve, serve_stale_read
 
 MAX_BODY_BYTES = 1 << 20
 CONTROL_PREFIX = "/_sim"
@@ -91,6 +91,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return error_response(node.profile, fault.status) if fault.status is not None else None
         if kind is FaultKind.ERROR_500_BEFORE_WRITE:
             return error_response(node.profile, fault.status or 500)
+        if kind is FaultKind.ECHO_AUTHORIZATION:
+            return echo_authorization(request, fault.status or 500)
         if kind is FaultKind.ERROR_500_AFTER_WRITE:
             serve(node, request)
             return error_response(node.profile, fault.status or 500)

@@ -1,6 +1,7 @@
 """The documented node API (create, delete, read) as one node answers it under its profile."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hmac
 import html
@@ -15,6 +16,9 @@ from .profiles import NodeProfile
 COLLECTION_PATHS = ("/v1/group/", "/v1/group")
 ITEM_PREFIX = "/v1/group/"
 EXISTS_MESSAGE = "Bad request. Perhaps the object exists."
+# padding in an echo_authorization body: the echoed token then starts 40 characters before a 200-character cut (and
+# straddles it: tokens are longer), so that a cut made before redaction would leave a long prefix of it
+ECHO_PADDING = 100
 
 
 @dataclasses.dataclass
@@ -66,6 +70,15 @@ def _error_body(profile: NodeProfile, status: int, reason: str, text: str) -> Ap
                 f"<body><h1>{status} {reason}</h1><p>{html.escape(text)}</p></body></html>")
         return ApiResponse(status, page.encode(), "text/html; charset=utf-8")
     return ApiResponse(status)
+
+
+def echo_authorization(request: ApiRequest, status: int) -> ApiResponse:
+    """``status`` with a body echoing the request's Authorization header the ways real servers do: JSON-escaped as
+    PHP's json_encode writes it (``\\/``), percent-encoded, and in base64 (the echo_authorization fault)."""
+    header = request.headers.get("Authorization") or ""
+    payload = {"error": "unauthorized", "detail": "x" * ECHO_PADDING, "received": header,
+               "received_url": urllib.parse.quote(header, safe=""), "received_b64": base64.b64encode(header.encode()).decode()}
+    return ApiResponse(status, json.dumps(payload).replace("/", "\\/").encode(), "application/json")
 
 
 def serve(node: Node, request: ApiRequest) -> ApiResponse:

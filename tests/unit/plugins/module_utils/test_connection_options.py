@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_DEFAULTS, OPTION_TO_CLIENT_FIELD, build_client, connection_argument_spec, validate_api_url,
+    CONNECTION_DEFAULTS, OPTION_TO_CLIENT_FIELD, build_client, connection_argument_spec, tls_warnings, validate_api_url,
     validate_connection_options,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
@@ -82,6 +82,21 @@ def test_invalid_urls(url: object, problem: str) -> None:
         validate_api_url(url)
     assert problem in caught.value.msg
     assert caught.value.to_result()["option"] == "api_url"
+
+
+@pytest.mark.parametrize("url", ["http://node1/?token=s3cr3t-value", "http://node1/#token=s3cr3t-value",
+                                 "http://node1/p%3Ftoken=s3cr3t-value", "http://node1/p%3ftoken=s3cr3t-value",
+                                 "http://node1/p%23token=s3cr3t-value"])
+def test_a_query_or_fragment_is_refused_without_echoing_it(url: str) -> None:
+    """A token in a query (or hidden in the path as %3F / %23) would otherwise be printed by its own refusal."""
+    with pytest.raises(InvalidInput) as caught:
+        validate_api_url(url)
+    assert "query" in caught.value.msg and "node1" in caught.value.msg and "s3cr3t" not in caught.value.msg
+
+
+def test_the_tls_warning_names_nodes_without_credentials_or_query() -> None:
+    assert tls_warnings(False, ["http://u:p@node1/?token=s3cr3t"])[0].startswith(
+        "validate_certs is false: the TLS certificate of node http://node1/ is not verified")
 
 
 def test_credentials_in_url_are_refused_without_echoing_them() -> None:

@@ -9,7 +9,6 @@ from ansible_collections.clusterops.groups.plugins.module_utils._errors import N
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import read_group_reply, send_group_write
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import (
     AMBIGUOUS, DECIDE, HARD, MAX_BODY_BYTES, MAX_REDIRECTS, OK, REDIRECT, NodeClient, backoff_delay, classify_status,
-    url_without_userinfo,
 )
 from ansible_collections.clusterops.groups.tests.unit.fake_http import FakeResponse, connection_error, read_timeout
 
@@ -120,7 +119,8 @@ def test_hard_read_failures_are_not_retried(make_client, sleeps, status: int) ->
         read_group_reply(client, "g")
     assert len(session.sent) == 1 and sleeps.delays == []
     assert caught.value.to_result()["status"] == status
-    assert "nope" in caught.value.msg
+    # an answer about credentials is the likeliest to echo them: its body is never shown
+    assert ("nope" in caught.value.msg) is (status not in (401, 403))
 
 
 def test_redirects_are_followed_for_get_and_slash_convention_is_learned(make_client) -> None:
@@ -169,9 +169,38 @@ def test_token_never_appears_in_errors_or_history(make_client) -> None:
     assert "tok-XYZ" not in first.reason() + second.reason() + repr(client.history)
 
 
-def test_url_without_userinfo() -> None:
-    assert url_without_userinfo("https://user:pw@h:1/p") == "https://h:1/p"
-    assert url_without_userinfo("http://h/p") == "http://h/p"
+ECHOED_TOKEN = "Zk9/aW1+Q2x1c3Rlck9wcy9zZWNyZXQ="
+
+
+@pytest.mark.parametrize("status", [401, 403, 407])
+def test_bodies_of_answers_about_credentials_are_never_read(make_client, status: int) -> None:
+    answer = FakeResponse(status, b"you sent Bearer " + ECHOED_TOKEN.encode())
+    client, _session = make_client([answer], bearer_token=ECHOED_TOKEN)
+    reply = send_group_write(client, "POST", "g")
+    assert reply.outcome == HARD and reply.body_excerpt == "" and answer.raw.read_sizes == [] and answer.closed
+
+
+def test_an_echo_straddling_the_excerpt_cut_leaves_no_prefix(make_client) -> None:
+    """Redacted before the cut: the old order (cut at 200, then replace the exact token) showed the first 30 characters."""
+    echo = ("x" * 170 + '{"auth": "Bearer %s"}' % ECHOED_TOKEN.replace("/", "\\/")).encode()
+    client, _session = make_client([(500, {}, echo)], bearer_token=ECHOED_TOKEN, retries=0)
+    reply = send_group_write(client, "POST", "g")
+    assert ECHOED_TOKEN[:12] not in reply.body_excerpt.replace("\\/", "/") and "x" * 170 in reply.body_excerpt
+
+
+def test_a_redirect_refusal_never_shows_the_token_or_the_query_of_its_location(make_client) -> None:
+    location = "https://elsewhere.example.com/%s/v1/group/g/?token=%s" % (ECHOED_TOKEN.replace("/", "%2F"), ECHOED_TOKEN)
+    client, _session = make_client([(302, {"Location": location})], bearer_token=ECHOED_TOKEN)
+    with pytest.raises(NodeRequestFailed, match="another origin") as caught:
+        read_group_reply(client, "g")
+    assert "elsewhere.example.com" in caught.value.msg and "token=" not in caught.value.msg
+    assert ECHOED_TOKEN.replace("/", "%2F")[:12] not in caught.value.msg
+
+
+def test_an_exception_quoting_the_token_is_redacted_before_it_is_cut(make_client) -> None:
+    client, _session = make_client([connection_error("y" * 150 + " header Bearer " + ECHOED_TOKEN)], bearer_token=ECHOED_TOKEN)
+    reply = send_group_write(client, "POST", "g")
+    assert ECHOED_TOKEN[:12] not in reply.error and "y" * 140 in reply.error
 
 
 def test_default_sleep_is_module_level_and_patchable(monkeypatch) -> None:
