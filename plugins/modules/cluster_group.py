@@ -45,9 +45,9 @@ options:
       - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
       - Names must be unique. With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is
         required.
-      - With O(state=finished), optional, the nodes as the inventory knows them: a recorded node listed here is sent to
-        this URL, and a record whose URL for it differs (normalised as for the duplicate-URL check) is refused before
-        any request.
+      - With O(state=finished), optional, the nodes as the inventory knows them. A recorded node listed here is sent
+        to this URL, and a record whose URL for it differs (normalised as for the duplicate-URL check) is refused
+        before any request.
     type: list
     elements: dict
     suboptions:
