@@ -60,10 +60,10 @@ def check_status(path: str, status: os.stat_result, directory: bool, shared: boo
                 "run chmod o-w %s, %s" % (path, ANOTHER_DIR))
     if shared:
         return
-    if status.st_uid != effective_uid():
-        _refuse(path, "it is owned by uid %d, not by uid %d that runs this playbook" % (status.st_uid, effective_uid()),
-                "run chown %d %s, %s, or set %s if it really is shared between users" % (effective_uid(), path,
-                                                                                          ANOTHER_DIR, SHARED_SWITCH))
+    user = effective_uid()
+    if status.st_uid != user:
+        _refuse(path, "it is owned by uid %d, not by uid %d that runs this playbook" % (status.st_uid, user),
+                "run chown %d %s, %s, or set %s if it really is shared between users" % (user, path, ANOTHER_DIR, SHARED_SWITCH))
     if status.st_mode & stat.S_IWGRP:
         _refuse(path, "its group can write it (mode %04o)" % stat.S_IMODE(status.st_mode),
                 "run chmod g-w %s, %s, or set %s if it really is shared between users" % (path, ANOTHER_DIR, SHARED_SWITCH))

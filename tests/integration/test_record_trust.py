@@ -102,8 +102,9 @@ def test_a_symlinked_lock_guard_is_refused_and_its_target_never_created(playbook
 # ---- the finish ----
 
 @pytest.mark.parametrize("path", PATHS)
-def test_finish_refuses_a_record_that_names_another_server(playbook_cluster: t.Any, simulated_cluster: t.Callable[..., t.Any],
-                                                            path: dict[str, t.Any]) -> None:
+def test_finish_refuses_a_record_that_names_another_server(playbook_cluster: t.Any,
+                                                           simulated_cluster: t.Callable[..., t.Any],
+                                                           path: dict[str, t.Any]) -> None:
     """The attack of issue 29: node1's file now sends node1's token and the delete to another user's server."""
     attacker = simulated_cluster(node_count=1)
     tamper(killed_run(playbook_cluster), "node1", api_url=attacker.urls()["node1"])
