@@ -194,17 +194,7 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
     files = RunRecord(record_dir, str(record["run_id"]), shared=record_dir_shared) if record_dir else None
-    if files is not None:
-        files.verify()
-    damage = _transaction.record_damage(record, files.node_path if files else None)
-    if damage:
-        raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
-    inventory = validate_nodes(inventory_nodes) if inventory_nodes else []
-    inventory_nodes = [{"name": target.name, "api_url": target.api_url} for target in inventory]
-    refusals = _transaction.finish_refusals(record, _transaction.record_group(record) if group is None else group,
-                                            inventory_nodes)
-    if refusals:
-        raise InvalidInput("nothing was sent: %s" % "; ".join(refusals), option="record")
+    inventory_nodes = _refuse_finish_before_any_request(record, files, group, inventory_nodes)
     targets_by_node = _transaction.finish_targets(record, inventory_nodes)
     targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in targets_by_node.items()]
     group = _transaction.record_group(record)
@@ -220,6 +210,23 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
         files.record_run_outcome(account["record"]["run"])
     changed = any(result.get("changed") for result in results.values() if result is not None)
     return _with_status(account, changed, record_dir)
+
+
+def _refuse_finish_before_any_request(record: t.Mapping[str, t.Any], files: RunRecord | None, group: object,
+                                      inventory_nodes: list[dict[str, t.Any]] | None) -> list[dict[str, str]]:
+    """Refuse files that are not ours, a damaged record, a record of another group or naming another URL than the
+    inventory for a node; the inventory's nodes, checked, for ``finish_targets``."""
+    if files is not None:
+        files.verify()
+    damage = _transaction.record_damage(record, files.node_path if files else None)
+    if damage:
+        raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
+    checked = [{"name": target.name, "api_url": target.api_url}
+               for target in (validate_nodes(inventory_nodes) if inventory_nodes else [])]
+    refusals = _transaction.finish_refusals(record, _transaction.record_group(record) if group is None else group, checked)
+    if refusals:
+        raise InvalidInput("nothing was sent: %s" % "; ".join(refusals), option="record")
+    return checked
 
 
 def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | None) -> dict[str, t.Any]:
