@@ -100,11 +100,11 @@ class RunRecord:
 
     def verify(self, node: str | None = None) -> bool:
         """Refuse, before any request, a record directory, run directory or ``node``'s file we cannot trust;
-        True when the run directory exists."""
-        exists = self._check_dirs(os.path.join(self.run_dir, NODES_DIR))
+        True when the run directory exists (a run that kept only its run.json has no nodes/)."""
+        present = [check_dir(path, self.shared) for path in (self.record_dir, self.run_dir, os.path.join(self.run_dir, NODES_DIR))]
         if node is not None:
             self.load_node(node)
-        return exists
+        return present[1]
 
     def _check_dirs(self, directory: str) -> bool:
         """Check the record directory and each directory of this run down to ``directory``; True if all exist."""

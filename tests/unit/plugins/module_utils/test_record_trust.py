@@ -124,3 +124,10 @@ def test_a_lock_file_of_another_user_is_refused(tmp_path: t.Any, another_user: N
         acquire(str(tmp_path), "ops", "r1")
     lock = acquire(str(tmp_path), "ops", "r1", shared=True)
     assert lock["owned"] and release(lock)
+
+
+def test_verify_says_whether_the_run_exists(tmp_path: t.Any) -> None:
+    record = RunRecord(str(tmp_path / "records"), "r1")
+    assert record.verify() is False
+    record.record_run_outcome({"outcome": "failed"})  # a run that kept only its run.json has no nodes/
+    assert record.verify() is True and record.load()["run"]["outcome"] == "failed"
