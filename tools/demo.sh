@@ -58,7 +58,7 @@ cluster status
 
 step "6. The nodes answer again: finish_rollback.yml puts back what the run left behind"
 cluster clear
-playbook playbooks/finish_rollback.yml -e "run_id=$run_id"
+playbook playbooks/finish_rollback.yml -e "run_id=$run_id" -e "group=$group"
 cluster status
 
 step "Demo finished: the demo's cluster is stopped on exit. Faults: python tools/local_cluster.py fault --help"

@@ -46,6 +46,14 @@ def _plain(value: object) -> object:
         return value
 
 
+def _flag(value: object, name: str) -> bool:
+    """A role variable that must be a boolean (a string 'yes' from -e included), named in the error."""
+    try:
+        return boolean(_plain(value), strict=True)
+    except TypeError as error:
+        raise AnsibleFilterError("%s must be true or false: %s" % (name, error)) from None
+
+
 def host_results(hosts: t.Iterable[str], hostvars: t.Mapping[str, t.Any], variable: str) -> dict[str, t.Any]:
     """``{host: hostvars[host][variable]}``, ``None`` for a host that never registered it (unreachable)."""
     results: dict[str, t.Any] = {}
@@ -77,15 +85,18 @@ def run_scope_errors(scope: t.Mapping[str, t.Any], hostvars: t.Optional[t.Mappin
         raise AnsibleFilterError(str(error)) from error
 
 
-def run_lock(record_dir: str, group: str, run_id: str, wait_seconds: object = 0, enabled: bool = True) -> dict[str, t.Any]:
+def run_lock(record_dir: str, group: str, run_id: str, wait_seconds: object = 0, enabled: bool = True,
+             shared: object = False) -> dict[str, t.Any]:
     """Take the group's run lock in ``record_dir``: ``{acquired, owned, path, holder}`` or ``{acquired: false, msg}``.
 
-    Never raises for a busy lock: the role fails with ``msg`` in its own task. Disabled (check mode): no lock.
+    Never raises for a busy lock or an untrusted record directory: the role fails with ``msg`` in its own task.
+    Disabled (check mode): no lock. ``shared``: group_transaction_record_dir_shared (module_utils/_record_trust.py).
     """
     if not enabled:
         return {"acquired": True, "owned": False}
     try:
-        return dict(_run_lock.acquire(os.path.expanduser(str(record_dir)), str(group), str(run_id), float(str(wait_seconds))),
+        return dict(_run_lock.acquire(os.path.expanduser(str(record_dir)), str(group), str(run_id), float(str(wait_seconds)),
+                                      shared=_flag(shared, "group_transaction_record_dir_shared")),
                     acquired=True)
     except ClusterOpsError as error:
         return {"acquired": False, "owned": False, "msg": error.msg}
@@ -99,18 +110,19 @@ def run_lock_release(lock: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, t.Any
         raise AnsibleFilterError(error.msg) from error
 
 
-def run_record(record_dir: str, run_id: str, keep_damaged: bool = False) -> dict[str, t.Any]:
+def run_record(record_dir: str, run_id: str, keep_damaged: bool = False, shared: object = False) -> dict[str, t.Any]:
     """The durable record of a run (``RunRecord.load()``), empty when no write was ever attempted.
 
     ``keep_damaged``: an unreadable node file becomes a damaged entry (``finish_record_errors`` names it).
+    A directory or file another user could have written is an error (``shared``: module_utils/_record_trust.py).
     """
     empty: dict[str, t.Any] = {"run_id": run_id, "run": None, "nodes": {}}
     if not run_id:
         raise AnsibleFilterError("run_record needs a run id")
     directory = os.path.expanduser(str(record_dir))
     try:
-        record = RunRecord(directory, str(run_id))
-        if not os.path.isdir(os.path.join(directory, str(run_id))):
+        record = RunRecord(directory, str(run_id), shared=_flag(shared, "group_transaction_record_dir_shared"))
+        if not record.verify():
             return empty
         return dict(record.load(keep_damaged=bool(keep_damaged)))
     except ClusterOpsError as error:
@@ -138,7 +150,8 @@ def record_path(record_dir: object) -> str:
     return _record_path(_plain(record_dir))
 
 
-def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str, records_kept: object = 0) -> dict[str, t.Any]:
+def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str, records_kept: object = 0,
+                     shared: object = False) -> dict[str, t.Any]:
     """Keep the account's run outcome in the run's ``run.json`` through RunRecord, its only writer, then remove
     the settled runs beyond the newest ``records_kept`` (0: none removed).
 
@@ -149,7 +162,7 @@ def keep_run_outcome(account: t.Mapping[str, t.Any], record_dir: str, records_ke
     except (TypeError, ValueError) as error:
         raise AnsibleFilterError("records_kept must be a whole number, got %r" % (records_kept,)) from error
     try:
-        record = RunRecord(str(record_dir), str(account["run_id"]))
+        record = RunRecord(str(record_dir), str(account["run_id"]), shared=_flag(shared, "group_transaction_record_dir_shared"))
         kept = record.record_run_outcome(_plain(dict(account["record"]["run"])))  # type: ignore[arg-type]
         return {"kept": kept, "removed": prune_runs(str(record_dir), keep, current_run_id=record.run_id)}
     except ClusterOpsError as error:
@@ -185,8 +198,22 @@ def transaction_report(account: t.Mapping[str, t.Any], record_dir: t.Optional[st
             "node_failures": _summary.node_failures(account, failure)}
 
 
-def finish_targets(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
-    return _transaction.finish_targets(record)
+def finish_targets(record: t.Mapping[str, t.Any],
+                   inventory_nodes: t.Optional[t.Iterable[t.Mapping[str, t.Any]]] = None) -> dict[str, dict[str, str]]:
+    """``{node: {api_url, state}}``; a node in ``inventory_nodes`` (``finish_inventory_nodes``) keeps the inventory's URL."""
+    return _transaction.finish_targets(record, _plain(list(inventory_nodes or [])))  # type: ignore[arg-type]
+
+
+def finish_inventory_nodes(record: t.Mapping[str, t.Any], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, str]]:
+    """``[{name, api_url}]``: the nodes a finish would send to that are inventory hosts, with the inventory's URL."""
+    return _node_targets([node for node in _transaction.finish_targets(record) if node in hostvars], hostvars)
+
+
+def finish_refusals(record: t.Mapping[str, t.Any], group: object,
+                    inventory_nodes: t.Optional[t.Iterable[t.Mapping[str, t.Any]]] = None) -> list[str]:
+    """Why a finish must send nothing: a record of another group, or a node's URL that is not the inventory's."""
+    return _transaction.finish_refusals(_plain(dict(record)), _plain(group),  # type: ignore[arg-type]
+                                        _plain(list(inventory_nodes or [])))  # type: ignore[arg-type]
 
 
 def finish_record_errors(record: t.Mapping[str, t.Any], record_dir: t.Optional[str] = None) -> list[str]:
@@ -276,6 +303,8 @@ class FilterModule:
             "transaction_account": transaction_account,
             "transaction_report": transaction_report,
             "finish_targets": finish_targets,
+            "finish_inventory_nodes": finish_inventory_nodes,
+            "finish_refusals": finish_refusals,
             "finish_account": finish_account,
             "finish_record_errors": finish_record_errors,
             "status_account": status_account,

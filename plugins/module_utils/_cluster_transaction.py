@@ -96,7 +96,8 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
                             record_dir: str | None = None, run_id: str | None = None,
                             sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0,
                             on_node_done: NodeDone | None = None, saved_plan: object = None,
-                            plan_max_age: object = None, now: t.Callable[[], float] = time.time) -> dict[str, t.Any]:
+                            plan_max_age: object = None, now: t.Callable[[], float] = time.time,
+                            record_dir_shared: bool = False) -> dict[str, t.Any]:
     """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
 
     The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
@@ -112,9 +113,13 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     targets = validate_nodes(nodes)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
     plan, max_age = _loaded_plan(saved_plan, plan_max_age)
-    settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
+    settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done,
+                              record_shared=record_dir_shared)
+    if settings.record is not None:  # a record another user could have written is refused before any request
+        settings.record.verify()
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
-    lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
+    lock = (_run_lock.acquire(record_dir, name, run_id, lock_wait_seconds, shared=record_dir_shared)
+            if record_dir and not check_mode else None)
     try:
         if plan is not None:  # after the lock wait, so the plan's age is its age when the reads start
             _refuse_plan_before_read(plan, max_age, OPERATION_BY_STATE[state], name, targets, now())
@@ -176,22 +181,21 @@ def _read_against_plan(settings: Settings, targets: list[NodeTarget], group: str
 def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str, t.Any], workers: int = DEFAULT_WORKERS,
                                deadline_seconds: float | None = None, record_dir: str | None = None,
                                sleep: t.Callable[[float], None] | None = None,
-                               on_node_done: NodeDone | None = None, group: object = None) -> dict[str, t.Any]:
+                               on_node_done: NodeDone | None = None, group: object = None,
+                               inventory_nodes: list[dict[str, t.Any]] | None = None,
+                               record_dir_shared: bool = False) -> dict[str, t.Any]:
     """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
 
     ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
     With ``record_dir`` the finish outcome is kept in the run's ``run.json``. With ``group``, a record of another
-    group is refused. Idempotent.
+    group is refused. A node in ``inventory_nodes`` (``[{name, api_url}]``) is sent to the inventory's URL, and a
+    record naming another URL for it is refused (``_transaction.finish_refusals``). Idempotent.
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
-    damage = _transaction.record_damage(record, RunRecord(record_dir, str(record["run_id"])).node_path if record_dir else None)
-    if damage:
-        raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
-    if group is not None and _transaction.record_group(record) not in (None, group):
-        raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), group),
-                           option="record")
-    targets_by_node = _transaction.finish_targets(record)
+    files = RunRecord(record_dir, str(record["run_id"]), shared=record_dir_shared) if record_dir else None
+    inventory_nodes = _refuse_finish_before_any_request(record, files, group, inventory_nodes)
+    targets_by_node = _transaction.finish_targets(record, inventory_nodes)
     targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in targets_by_node.items()]
     group = _transaction.record_group(record)
     results: dict[str, NodeResult] = {}
@@ -202,10 +206,27 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
         # never recorded again: the record must keep the state from before the original run
         results = _run_phase(settings, calls, group, False, recorded=False, phase=PUT_BACK_PHASE)
     account = _transaction.finish_account(record, results)
-    if record_dir:
-        RunRecord(record_dir, validate_run_id(str(record["run_id"]))).record_run_outcome(account["record"]["run"])
+    if files is not None:
+        files.record_run_outcome(account["record"]["run"])
     changed = any(result.get("changed") for result in results.values() if result is not None)
     return _with_status(account, changed, record_dir)
+
+
+def _refuse_finish_before_any_request(record: t.Mapping[str, t.Any], files: RunRecord | None, group: object,
+                                      inventory_nodes: list[dict[str, t.Any]] | None) -> list[dict[str, str]]:
+    """Refuse files that are not ours, a damaged record, a record of another group or naming another URL than the
+    inventory for a node; the inventory's nodes, checked, for ``finish_targets``."""
+    if files is not None:
+        files.verify()
+    damage = _transaction.record_damage(record, files.node_path if files else None)
+    if damage:
+        raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
+    checked = [{"name": target.name, "api_url": target.api_url}
+               for target in (validate_nodes(inventory_nodes) if inventory_nodes else [])]
+    refusals = _transaction.finish_refusals(record, _transaction.record_group(record) if group is None else group, checked)
+    if refusals:
+        raise InvalidInput("nothing was sent: %s" % "; ".join(refusals), option="record")
+    return checked
 
 
 def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | None) -> dict[str, t.Any]:
@@ -274,10 +295,10 @@ def _optional_seconds(value: object, option: str, maximum: float) -> float | Non
 
 def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
                    record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None,
-                   on_node_done: NodeDone | None = None) -> Settings:
+                   on_node_done: NodeDone | None = None, record_shared: bool = False) -> Settings:
     connection = validate_connection_options(dict(options, api_url=targets[0].api_url))
     del connection["api_url"]
-    record = RunRecord(record_dir, run_id) if record_dir else None
+    record = RunRecord(record_dir, run_id, shared=record_shared) if record_dir else None
     return Settings(connection, validate_workers(workers), validate_deadline(deadline_seconds), record, sleep, on_node_done)
 
 

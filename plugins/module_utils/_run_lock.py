@@ -11,6 +11,8 @@ one lock). A lock whose holder is a dead process on this host (or a reused pid: 
 stale and taken over; a holder on another host is never judged (a record dir on a shared disk). Every
 check-and-take runs under a short ``flock`` of ``<lock>.guard``, so two runs never both take a stale lock.
 The lock file is a file, not a directory: ``_run_record.list_runs`` never mistakes it for a run.
+The record directory, the lock and its guard are checked by ``_record_trust`` (ours, nobody else can write them)
+and never followed as symlinks: a planted guard symlink would make the run create or lock its target.
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ import typing as t
 from urllib.parse import quote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
+from ansible_collections.clusterops.groups.plugins.module_utils._record_trust import (
+    UntrustedRecordPath, ensure_dir, open_trusted, share_new_file,
+)
 
 try:
     import fcntl
@@ -133,12 +138,13 @@ def busy_message(path: str, current: t.Mapping[str, t.Any], waited: float) -> st
 class _Guard:
     """A short exclusive flock around one check-and-take (or check-and-release) of the lock file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, shared: bool = False) -> None:
         self.path = path + ".guard"
+        self.shared = shared
         self.handle: int | None = None
 
     def __enter__(self) -> _Guard:
-        self.handle = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        self.handle = open_trusted(self.path, os.O_CREAT | os.O_RDWR, self.shared)
         if fcntl is not None:
             fcntl.flock(self.handle, fcntl.LOCK_EX)
         return self
@@ -148,53 +154,60 @@ class _Guard:
             os.close(self.handle)  # closing drops the flock
 
 
-def _read(path: str) -> dict[str, t.Any] | None:
+def _read(path: str, shared: bool = False) -> dict[str, t.Any] | None:
     try:
-        with open(path, encoding="utf-8") as handle:
+        with os.fdopen(open_trusted(path, os.O_RDONLY, shared), encoding="utf-8") as handle:
             data = json.load(handle)
     except FileNotFoundError:
         return None
+    except UntrustedRecordPath:
+        raise
     except (OSError, ValueError):
         return {"unreadable": True}  # never judged stale: a person must look at it
     return data if isinstance(data, dict) else {"unreadable": True}
 
 
-def _write(path: str, holder: t.Mapping[str, t.Any]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-lock-")  # mode 0600
+def _write(path: str, holder: t.Mapping[str, t.Any], shared: bool = False) -> None:
+    # mkstemp opens with O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600; os.replace swaps a symlink, never follows it
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-lock-")
+    share_new_file(handle, shared)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(dict(holder), stream, sort_keys=True)
     os.replace(temporary, path)
 
 
-def _try_take(path: str, holder: t.Mapping[str, t.Any]) -> tuple[bool, bool, dict[str, t.Any] | None]:
+def _try_take(path: str, holder: t.Mapping[str, t.Any],
+              shared: bool = False) -> tuple[bool, bool, dict[str, t.Any] | None]:
     """(taken, owned, current holder): owned is False when ``holder`` already held it (the fast path inside the role)."""
-    with _Guard(path):
-        current = _read(path)
+    with _Guard(path, shared):
+        current = _read(path, shared)
         if current is not None and not current.get("unreadable") and _same_holder(current, holder):
             return True, False, current
         if current is None or (not current.get("unreadable") and is_stale(current)):
-            _write(path, holder)
+            _write(path, holder, shared)
             return True, True, dict(holder)
         return False, False, current
 
 
 def acquire(record_dir: str, group: str, run_id: str, wait_seconds: float = 0.0, holder_pid: int | None = None,
-            sleep: t.Callable[[float], None] = time.sleep) -> dict[str, t.Any]:
+            sleep: t.Callable[[float], None] = time.sleep, shared: bool = False) -> dict[str, t.Any]:
     """Take the group's lock, waiting up to ``wait_seconds`` for a live holder; raise RunLockBusy after that.
 
-    Returns ``{path, owned, holder}``; pass it to ``release``. ``owned`` is False when this controller
+    Raises UntrustedRecordPath when the record directory, the lock or its guard is not ours (``shared``: the record
+    directory is shared between users, ``_record_trust``). Returns ``{path, owned, holder, shared}``; pass it to
+    ``release``. ``owned`` is False when this controller
     process already held the lock for this run (re-entry), and then ``release`` leaves it alone.
     """
     wait = min(max(float(wait_seconds or 0), 0.0), MAX_WAIT_SECONDS)
     path = lock_path(record_dir, group)
     holder = new_holder(group, run_id, holder_pid)
     try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        ensure_dir(os.path.dirname(path), shared)
         waited = 0.0  # the budget counts the polls' sleeps: bounded whatever the clock, testable without sleeping
         while True:
-            taken, owned, current = _try_take(path, holder)
+            taken, owned, current = _try_take(path, holder, shared)
             if taken:
-                return {"path": path, "owned": owned, "holder": current}
+                return {"path": path, "owned": owned, "holder": current, "shared": shared}
             left = wait - waited
             if left <= 0:
                 raise RunLockBusy(busy_message(path, dict(current or {}, group=group), wait), lock_path=path,
@@ -210,9 +223,10 @@ def release(lock: t.Mapping[str, t.Any] | None) -> bool:
     if not lock or not lock.get("owned") or not lock.get("path"):
         return False
     path = str(lock["path"])
+    shared = bool(lock.get("shared"))
     try:
-        with _Guard(path):
-            current = _read(path)
+        with _Guard(path, shared):
+            current = _read(path, shared)
             if current is None or not _same_holder(current, lock.get("holder") or {}):
                 return False
             os.remove(path)

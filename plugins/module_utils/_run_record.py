@@ -8,6 +8,8 @@ Layout: ``<record_dir>/<run_id>/nodes/<node>.json`` and ``<record_dir>/<run_id>/
 One file per node keeps many forks safe without locks. A node file keeps the state the node had before
 the run (``existed_before`` of the FIRST intent) even when later steps of the same run (a rollback)
 record their own intents: those go to ``steps``. Never stores a token or URL userinfo.
+Every directory and file is checked by ``_record_trust`` (ours, nobody else can write it, no symlink) before it is
+read or written, and ``verify`` checks them before a run's first request.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from urllib.parse import quote, unquote
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import OPERATION_BY_STATE
+from ansible_collections.clusterops.groups.plugins.module_utils._record_trust import (
+    UntrustedRecordPath, check_dir, ensure_dir, open_trusted, share_new_file,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._secrets import shown_fields, url_for_display
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
@@ -80,12 +85,34 @@ def _without_secrets(data: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 class RunRecord:
-    """The record of one run; every method raises RunRecordError (a ClusterOpsError) on I/O failure."""
+    """The record of one run; every method raises RunRecordError (a ClusterOpsError) on I/O failure, and
+    UntrustedRecordPath (a RunRecordError) for a directory or file another user could have written.
 
-    def __init__(self, record_dir: str, run_id: str) -> None:
+    ``shared``: the operator's word that the record directory is shared between users (``_record_trust``).
+    """
+
+    def __init__(self, record_dir: str, run_id: str, shared: bool = False) -> None:
         self.record_dir = os.path.abspath(os.path.expanduser(record_dir))
         self.run_id = validate_run_id(run_id)
         self.run_dir = os.path.join(self.record_dir, self.run_id)
+        self.shared = bool(shared)
+
+    def verify(self, node: str | None = None) -> bool:
+        """Refuse, before any request, a record directory, run directory or ``node``'s file we cannot trust;
+        True when the run directory exists (a run that kept only its run.json has no nodes/)."""
+        present = [check_dir(path, self.shared) for path in (self.record_dir, self.run_dir, os.path.join(self.run_dir, NODES_DIR))]
+        if node is not None:
+            self.load_node(node)
+        return present[1]
+
+    def _check_dirs(self, directory: str) -> bool:
+        """Check the record directory and each directory of this run down to ``directory``; True if all exist."""
+        present = True
+        for path in (self.record_dir, self.run_dir, directory):
+            present = check_dir(path, self.shared) and present
+            if path == directory:
+                break
+        return present
 
     def node_path(self, node: str) -> str:
         # quote: inventory names may hold '/' or ':'; ordinary host names stay readable
@@ -137,11 +164,14 @@ class RunRecord:
         """
         nodes: dict[str, t.Any] = {}
         nodes_dir = os.path.join(self.run_dir, NODES_DIR)
+        self._check_dirs(nodes_dir)
         for file_name in sorted(_list_dir(nodes_dir)):
             if file_name.endswith(".json") and not file_name.startswith(".tmp-"):
                 node = unquote(file_name[:-len(".json")])
                 try:
                     record = self._read_json(os.path.join(nodes_dir, file_name)) or {}
+                except UntrustedRecordPath:
+                    raise  # never "damaged": a file another user could have written is refused outright
                 except RunRecordError as error:
                     if not keep_damaged:
                         raise
@@ -153,10 +183,14 @@ class RunRecord:
 
     def _read_json(self, path: str) -> dict[str, t.Any] | None:
         try:
-            with open(path, encoding="utf-8") as handle:
+            if not self._check_dirs(os.path.dirname(path)):
+                return None
+            with os.fdopen(open_trusted(path, os.O_RDONLY, self.shared), encoding="utf-8") as handle:
                 return json.load(handle)
         except FileNotFoundError:
             return None
+        except UntrustedRecordPath:
+            raise
         except (OSError, ValueError) as error:
             raise RunRecordError("cannot read run record %s: %s" % (path, error), record_path=path) from error
 
@@ -164,9 +198,11 @@ class RunRecord:
         directory = os.path.dirname(path)
         try:
             for private_dir in (self.record_dir, self.run_dir, directory):
-                os.makedirs(private_dir, mode=0o700, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")  # mode 0600
+                ensure_dir(private_dir, self.shared)
+            # mkstemp opens with O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600: a new file, never a planted one
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
             try:
+                share_new_file(handle, self.shared)
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
                     json.dump(data, stream, indent=2, sort_keys=True)
                     stream.flush()

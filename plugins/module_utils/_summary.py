@@ -102,7 +102,8 @@ def failure_message(account: t.Mapping[str, t.Any], record_dir: t.Optional[str] 
         unresolved = ["%s (now %s, must be %s)" % (node, entry["after"], entry["restore_to"])
                       for node, entry in nodes.items() if entry.get("rollback") == ROLLBACK_FAILED]
         lines.append("Not restored: %s" % ", ".join(unresolved))
-        lines.append("Finish the rollback once the nodes answer: %s" % finish_command(str(account["run_id"]), record_dir))
+        lines.append("Finish the rollback once the nodes answer: %s"
+                     % finish_command(str(account["run_id"]), str(account.get("group")), record_dir))
     return "\n".join(lines)
 
 
@@ -117,9 +118,12 @@ def node_failures(account: t.Mapping[str, t.Any], failure: str) -> dict[str, str
             for node in _attention(nodes)}
 
 
-def finish_command(run_id: str, record_dir: t.Optional[str] = None) -> str:
-    """The one command that finishes an incomplete rollback (from a checkout; FQCN when installed)."""
-    extra = " -e group_transaction_record_dir=%s" % record_dir if record_dir else ""
+def finish_command(run_id: str, group: str, record_dir: t.Optional[str] = None) -> str:
+    """The one command that finishes an incomplete rollback (from a checkout; FQCN when installed).
+
+    It names the group: the finish refuses a record of another group, so the operator, not a file, says which.
+    """
+    extra = " -e group=%s%s" % (group, " -e group_transaction_record_dir=%s" % record_dir if record_dir else "")
     return "ansible-playbook %s -e run_id=%s%s (installed collection: ansible-playbook %s -e run_id=%s%s)" % (
         FINISH_PLAYBOOK, run_id, extra, FINISH_PLAYBOOK_FQCN, run_id, extra)
 

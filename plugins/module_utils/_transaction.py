@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import normalise_node_url
+
 Result = t.Optional[t.Mapping[str, t.Any]]
 
 OPERATION_FINISH = "finish_rollback"
@@ -244,11 +246,15 @@ def record_damage(record: t.Mapping[str, t.Any], node_file: t.Optional[t.Callabl
     return problems
 
 
-def finish_targets(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
+def finish_targets(record: t.Mapping[str, t.Any],
+                   inventory_nodes: t.Optional[t.Iterable[t.Mapping[str, t.Any]]] = None) -> dict[str, dict[str, str]]:
     """``{node: {api_url, state}}``: every recorded node of an unsettled run, back to its prior state.
 
-    Nodes absent from the record were never written by the run and are never touched.
+    Nodes absent from the record were never written by the run and are never touched. A node listed in
+    ``inventory_nodes`` (``[{name, api_url}]``) takes its URL from there: the inventory, not a file, says where the
+    token goes (``finish_refusals`` refuses a record whose URL differs).
     """
+    inventory_urls = _urls_by_node(inventory_nodes)
     run = record.get("run") or {}
     if run.get("outcome") in SETTLED_OUTCOMES:
         return {}
@@ -256,8 +262,37 @@ def finish_targets(record: t.Mapping[str, t.Any]) -> dict[str, dict[str, str]]:
     for node, entry in record_nodes(record).items():
         prior_state = prior_state_from_record(record, node)
         if prior_state is not None and entry.get("api_url"):
-            put_back[node] = {"api_url": str(entry["api_url"]), "state": prior_state}
+            put_back[node] = {"api_url": inventory_urls.get(node, str(entry["api_url"])), "state": prior_state}
     return put_back
+
+
+def _urls_by_node(nodes: t.Optional[t.Iterable[t.Mapping[str, t.Any]]]) -> dict[str, str]:
+    return {str(node["name"]): str(node["api_url"]) for node in nodes or []}
+
+
+def _same_node(url: str, other: str) -> bool:
+    try:
+        return normalise_node_url(url) == normalise_node_url(other)
+    except ValueError:  # a URL that does not parse names no node we can trust
+        return False
+
+
+def finish_refusals(record: t.Mapping[str, t.Any], group: object,
+                    inventory_nodes: t.Optional[t.Iterable[t.Mapping[str, t.Any]]] = None) -> list[str]:
+    """Why a finish of ``record`` must send nothing: a record (run or node entry) of another group than the operator
+    asked for, or a recorded node whose URL is not the one the inventory gives it (a record another hand edited)."""
+    refusals = []
+    groups = {str(entry["group"]) for entry in [record.get("run") or {}, *record_nodes(record).values()] if entry.get("group")}
+    if groups - {str(group)}:
+        refusals.append("the record of run %s is for group %s, not %r: check -e group= and -e run_id="
+                        % (record.get("run_id"), ", ".join(repr(name) for name in sorted(groups)), group))
+    inventory_urls = _urls_by_node(inventory_nodes)
+    for node, entry in record_nodes(record).items():
+        recorded = str(entry.get("api_url") or "")
+        if node in inventory_urls and recorded and not _same_node(recorded, inventory_urls[node]):
+            refusals.append("node %s: the record names %s, the inventory %s; a record must not redirect a finish (check "
+                            "the record's origin, or fix the inventory)" % (node, recorded, inventory_urls[node]))
+    return refusals
 
 
 def record_group(record: t.Mapping[str, t.Any]) -> t.Optional[str]:

@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - clusterops.groups.attributes
   - clusterops.groups.connection
   - clusterops.groups.group_name
+  - clusterops.groups.record_dir_shared
 options:
   hosts:
     description:
@@ -43,7 +44,10 @@ options:
     description:
       - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
       - Names must be unique. With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is
-        required; not with O(state=finished).
+        required.
+      - With O(state=finished), optional, the nodes as the inventory knows them. A recorded node listed here is sent
+        to this URL, and a record whose URL for it differs (normalised as for the duplicate-URL check) is refused
+        before any request.
     type: list
     elements: dict
     suboptions:
@@ -66,8 +70,9 @@ options:
     description:
       - V(present) creates the group on every node that lacks it; V(absent) deletes it from every node that has it.
       - V(finished) finishes the rollback of an earlier run, as C(clusterops.groups.finish_rollback) does. Every
-        node in O(record) that the run may have left changed is put back to its state before that run. The nodes and
-        their URLs come from O(record), not from O(hosts) or O(nodes); nothing is recorded again, and with O(record_dir)
+        node in O(record) that the run may have left changed is put back to its state before that run. The nodes come
+        from O(record); each node's URL comes from O(nodes) when it is listed there, else from O(record). A record of
+        another group than O(name) is refused before any request. Nothing is recorded again, and with O(record_dir)
         the finish outcome is kept in the run's C(run.json). Idempotent; no check mode.
     type: str
     choices: [present, absent, finished]
@@ -292,6 +297,8 @@ error_kind:
     - When O(saved_plan) is refused (stale, another run, the node set changed, a node moved), V(saved_plan_refused)
       (nothing was written), with RV(refusals).
     - When another run holds the lock of the group in O(record_dir), V(run_lock_busy) (nothing was sent).
+    - When O(record_dir), a run's directory or file, the lock or its guard is owned by another user, writable by
+      others, or a symlink, V(record_untrusted) (nothing was sent).
   returned: failure
   type: str
   sample: invalid_input
@@ -317,7 +324,8 @@ from ..module_utils._module_base import module_argument_spec, run_module
 ARGUMENT_RULES = {
     "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),
                     ("state", "finished", ("record",))],
-    "mutually_exclusive": [("hosts", "nodes"), ("hosts", "record"), ("nodes", "record")],
+    # with state=finished, nodes are the inventory's URLs of the recorded nodes (finish_rollback.yml passes them)
+    "mutually_exclusive": [("hosts", "nodes"), ("hosts", "record")],
 }
 
 
@@ -333,6 +341,7 @@ def argument_spec() -> dict:
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
         record_dir={"type": "path"},
+        record_dir_shared={"type": "bool", "default": False},
         run_id={"type": "str"},
         lock_wait={"type": "float", "default": 0.0},
         saved_plan={"type": "raw"},
@@ -356,7 +365,8 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
             params.get("nodes"), params.get("name"), params.get("state") or "present", options, check_mode=check_mode,
             workers=workers, deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
             run_id=params.get("run_id"), sleep=sleep, lock_wait_seconds=params.get("lock_wait") or 0.0,
-            on_node_done=on_node_done, saved_plan=params.get("saved_plan"), plan_max_age=params.get("plan_max_age"))
+            on_node_done=on_node_done, saved_plan=params.get("saved_plan"), plan_max_age=params.get("plan_max_age"),
+            record_dir_shared=bool(params.get("record_dir_shared")))
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     header = "group '%s' on each node" % account.get("group")
@@ -378,15 +388,15 @@ def _finish(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: boo
     """state=finished: put the nodes of the run in ``record`` back (finish_rollback.yml on the cluster-wide path)."""
     if check_mode:
         raise InvalidInput("state=finished has no check mode: run finish_rollback.yml without --check", option="state")
-    if params.get("nodes") is not None:
-        raise InvalidInput("state=finished takes its nodes and URLs from record; do not pass nodes", option="nodes")
     record = params.get("record")
     if not isinstance(record, dict):
         raise InvalidInput("state=finished needs record, the run record to finish (an artifact's record, or "
                            "finish_rollback.yml's loaded record), got %r" % (type(record).__name__,), option="record")
     return finish_cluster_transaction(record, options, workers=validate_workers(workers),
                                       deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
-                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"))
+                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"),
+                                      inventory_nodes=params.get("nodes"),
+                                      record_dir_shared=bool(params.get("record_dir_shared")))
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - clusterops.groups.attributes
   - clusterops.groups.connection
   - clusterops.groups.group_name
+  - clusterops.groups.record_dir_shared
 options:
   state:
     description:
@@ -185,7 +186,9 @@ msg:
   type: str
   sample: "group 'analytics' created on http://node1.example.com"
 error_kind:
-  description: On failure, V(invalid_input), V(node_request_failed), V(node_unavailable), V(state_unknown) or V(run_record).
+  description:
+    - On failure, V(invalid_input), V(node_request_failed), V(node_unavailable), V(state_unknown) or V(run_record).
+    - V(record_untrusted) when O(record_dir) or a file of the run is not ours (see O(record_dir_shared)); nothing was sent.
   returned: failure
   type: str
   sample: node_unavailable
@@ -220,6 +223,7 @@ def argument_spec() -> dict:
     return module_argument_spec(
         state={"type": "str", "choices": ["present", "absent"], "default": "present"},
         record_dir={"type": "path"},
+        record_dir_shared={"type": "bool", "default": False},
         run_id={"type": "str"},
         node={"type": "str"},
     )
@@ -231,9 +235,12 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     try:
         name = validate_group_name(params.get("name"))
         client = build_client(params, sleep=sleep)
-        record = RunRecord(params["record_dir"], params["run_id"]) if params.get("record_dir") else None
+        record = (RunRecord(params["record_dir"], params["run_id"], shared=bool(params.get("record_dir_shared")))
+                  if params.get("record_dir") else None)
         node = validate_node_name(params.get("node") or client.node_url.split("://", 1)[1])
         state = validate_state(params.get("state", "present"))
+        if record is not None:  # a record another user could have written is refused before the first request
+            record.verify(node)
     except ClusterOpsError as error:
         raise error.add_facts(**base)
     warnings = tls_warnings(client.validate_certs, [client.node_url])

@@ -283,10 +283,13 @@ def finish_args(cluster: SimulatedCluster, **overrides: t.Any) -> dict[str, t.An
 
 FINISH_CASES = [
     ("finish-without-record", lambda c: finish_args(c, record=None), False, "missing: record"),
-    ("finish-with-nodes", lambda c: dict(finish_args(c), nodes=cluster_args(c)["nodes"]), False, "mutually exclusive"),
+    # nodes: the inventory's URLs; a record naming another URL for one of them is refused (issue 29)
+    ("finish-record-names-another-url", lambda c: dict(finish_args(c), nodes=[
+        dict(node, api_url="http://127.0.0.1:9") if node["name"] == "node1" else node for node in cluster_args(c)["nodes"]]),
+     False, "the inventory http://127.0.0.1:9"),
     ("record-without-finished", lambda c: dict(cluster_args(c), record=finish_args(c)["record"]), False,
-     "mutually exclusive"),
-    ("record-of-another-group", lambda c: finish_args(c, name="other"), False, "is a run of group 'catalogue'"),
+     "only with state=finished"),
+    ("record-of-another-group", lambda c: finish_args(c, name="other"), False, "is for group 'catalogue', not 'other'"),
     ("record-without-run-id", lambda c: finish_args(c, record={"nodes": finish_args(c)["record"]["nodes"]}), False,
      "needs a run_id"),
     ("record-node-without-url", lambda c: finish_args(c, record={"run_id": "r1", "nodes": {

@@ -52,10 +52,11 @@ def test_blocked_rollback_is_finished_by_the_finish_command(simulated_cluster: t
     inventory = write_inventory(tmp_path, cluster.urls())
     run = run_playbook("create_group.yml", inventory, tmp_path / "records", extra_vars=FAST_PATH)
     assert run.rc != 0 and run.result["outcome"] == "rollback_incomplete", run.describe()
-    assert "finish_rollback.yml -e run_id=%s" % run.result["run_id"] in run.stdout
+    assert "finish_rollback.yml -e run_id=%s -e group=%s" % (run.result["run_id"], GROUP) in run.stdout
     assert cluster.snapshot()["node2"] == [GROUP]
     cluster.clear_faults()
-    finish = run_playbook("finish_rollback.yml", inventory, tmp_path / "records", extra_vars={"run_id": run.result["run_id"]})
+    finish = run_playbook("finish_rollback.yml", inventory, tmp_path / "records",
+                          extra_vars={"run_id": run.result["run_id"], "group": GROUP})
     assert finish.rc == 0 and finish.result["outcome"] == "finished", finish.describe()
     assert cluster.snapshot() == {name: [] for name in cluster.names}
 

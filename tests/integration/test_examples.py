@@ -72,6 +72,8 @@ SCENARIOS: dict[str, Scenario] = {
     "filter:run_lock_release": Scenario(writes=False, stdout=('"released": true',)),
     "filter:run_scope_errors": Scenario(writes=False, stdout=('"msg": []',)),
     "filter:finish_record_errors": Scenario(prepared_run=True, writes=False, stdout=('"msg": []',)),
+    "filter:finish_inventory_nodes": Scenario(prepared_run=True, writes=False, stdout=('"name": "node1"',)),
+    "filter:finish_refusals": Scenario(prepared_run=True, writes=False, stdout=('"msg": []',)),
     "filter:run_id": Scenario(writes=False, stdout=('"msg": "nightly-42"',)),
     "filter:operation": Scenario(writes=False, stdout=('"msg": "create"',)),
     "filter:record_path": Scenario(writes=False, stdout=('/records"',)),

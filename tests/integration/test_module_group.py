@@ -229,4 +229,17 @@ def test_record_failure_prevents_the_write(one_node, tmp_path) -> None:
     blocker.write_text("x")
     failed, result = run_module("group", module_args(node, record_dir=str(blocker), run_id="r", node="node1"))
     assert failed and "run record" in result["msg"] and result["write_attempted"] is False
-    assert methods(node) == ["GET"] and node.groups == set()
+    # the record directory is checked before the first request (issue 29): not even the GET is sent
+    assert methods(node) == [] and node.groups == set()
+
+
+def test_a_symlinked_node_file_is_refused_before_any_request(one_node, tmp_path) -> None:
+    node = one_node[1]
+    nodes_dir = tmp_path / "r" / "nodes"
+    nodes_dir.mkdir(parents=True, mode=0o700)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("{}")
+    (nodes_dir / "node1.json").symlink_to(elsewhere)
+    failed, result = run_module("group", module_args(node, record_dir=str(tmp_path), run_id="r", node="node1"))
+    assert failed and result["error_kind"] == "record_untrusted" and "it is a symlink" in result["msg"], result
+    assert methods(node) == [] and node.groups == set() and elsewhere.read_text() == "{}"

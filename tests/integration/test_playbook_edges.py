@@ -186,12 +186,12 @@ def test_finish_refuses_a_damaged_record_naming_node_and_file(playbook_cluster: 
         message = refused.value.msg
     elif entry == "artifact-record":
         run = run_playbook("finish_rollback.yml", playbook_cluster.inventory, playbook_cluster.record_dir,
-                           extra_vars={"clusterops_groups_record": record.load()})
+                           extra_vars={"clusterops_groups_record": record.load(), "group": playbook_cluster.group})
         assert run.rc != 0, run.describe()
         message, node_file = run.stdout, ""
     else:
         run = run_playbook("finish_rollback.yml", playbook_cluster.inventory, playbook_cluster.record_dir,
-                           extra_vars={"run_id": "killed-run"})
+                           extra_vars={"run_id": "killed-run", "group": playbook_cluster.group})
         assert run.rc != 0, run.describe()
         message = run.stdout
         assert run.result is None or run.result["outcome"] != "finished"

@@ -42,8 +42,8 @@ def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Ca
     assert account["nodes"]["node1"]["rollback"] == "failed" and account["nodes"]["node1"]["after"] == "present"
     assert account["nodes"]["node3"]["rollback"] == "restored"
     assert "Not restored: node1 (now present, must be absent)" in run.stdout
-    assert "ansible-playbook playbooks/finish_rollback.yml -e run_id=%s -e group_transaction_record_dir=%s" % (
-        run_id, record_dir) in run.stdout
+    assert "ansible-playbook playbooks/finish_rollback.yml -e run_id=%s -e group=%s -e group_transaction_record_dir=%s" % (
+        run_id, GROUP, record_dir) in run.stdout
     record = RunRecord(record_dir, run_id).load()
     assert record["run"]["outcome"] == "rollback_incomplete"
     assert set(record["nodes"]) == {"node1", "node3"}
@@ -52,7 +52,7 @@ def test_blocked_rollback_is_reported_and_finished_later(simulated_cluster: t.Ca
     simulator.clear_faults()
     for attempt in range(2):
         simulator.clear_logs()
-        finish = run_playbook("finish_rollback.yml", inventory, record_dir, extra_vars=dict(fast_path, run_id=run_id))
+        finish = run_playbook("finish_rollback.yml", inventory, record_dir, extra_vars=dict(fast_path, run_id=run_id, group=GROUP))
         assert finish.rc == 0, finish.describe()
         assert holders(simulator) == set()
         if path == "cluster_wide":  # one controller task: no node runs a task of its own
@@ -76,7 +76,7 @@ def test_finish_from_the_artifact_record_without_a_record_dir(
     simulator.clear_faults()
 
     finish = run_playbook("clusterops.groups.finish_rollback", None, tmp_path / "job2",
-                          extra_vars={"clusterops_groups_record": run.result["record"]})
+                          extra_vars={"clusterops_groups_record": run.result["record"], "group": GROUP})
     assert finish.rc == 0, finish.describe()
     assert holders(simulator) == set()
 
@@ -112,7 +112,7 @@ def test_killed_run_is_finished_from_its_record(simulated_cluster: t.Callable[..
     simulator.clear_faults()
     simulator.clear_logs()
 
-    finish = run_playbook("finish_rollback.yml", inventory, record_dir, extra_vars={"run_id": run_id})
+    finish = run_playbook("finish_rollback.yml", inventory, record_dir, extra_vars={"run_id": run_id, "group": GROUP})
 
     assert finish.rc == 0, finish.describe()
     assert holders(simulator) == {"node2"}, "node1 back to absent; node2 had the group before and keeps it"
@@ -121,6 +121,12 @@ def test_killed_run_is_finished_from_its_record(simulated_cluster: t.Callable[..
 
 
 def test_finish_without_a_run_id_says_what_it_needs(tmp_path: t.Any) -> None:
-    finish = run_playbook("finish_rollback.yml", None, tmp_path / "records")
+    finish = run_playbook("finish_rollback.yml", None, tmp_path / "records", extra_vars={"group": GROUP})
     assert finish.rc != 0
     assert "finish_rollback needs -e run_id=<id>" in finish.stdout + finish.stderr
+
+
+def test_finish_without_a_group_says_what_it_needs(tmp_path: t.Any) -> None:
+    finish = run_playbook("finish_rollback.yml", None, tmp_path / "records", extra_vars={"run_id": "r1"})
+    assert finish.rc != 0
+    assert "finish_rollback needs the group of the run: -e run_id=<id> -e group=<name>" in finish.stdout + finish.stderr

@@ -47,7 +47,7 @@ def test_retention_never_removes_an_unfinished_rollback(simulated_cluster: t.Cal
         assert blocked.result["run_id"] in runs_left()
         assert runs_left() == {blocked.result["run_id"], *settled[-KEPT:]}
 
-    finish = run("finish_rollback.yml", run_id=blocked.result["run_id"])
+    finish = run("finish_rollback.yml", run_id=blocked.result["run_id"], group="blocked")
     assert finish.rc == 0 and finish.result["outcome"] == "finished", finish.describe()
     assert not any("blocked" in node.groups for node in simulator.nodes.values())
     # the finished run is now settled and the newest: it and the newest other run are left

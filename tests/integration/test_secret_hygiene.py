@@ -67,7 +67,8 @@ def test_playbook_paths_at_vvvv_never_show_the_token(simulated_cluster, tmp_path
     assert incomplete.rc != 0 and incomplete.result["outcome"] == "rollback_incomplete", incomplete.describe()
 
     cluster.clear_faults()
-    finish = run_playbook("finish_rollback.yml", None, records, extra_vars={"run_id": "r2"}, extra_args=["-vvvv"], extra_env=finish_env)
+    finish = run_playbook("finish_rollback.yml", None, records, extra_vars={"run_id": "r2", "group": GROUP},
+                          extra_args=["-vvvv"], extra_env=finish_env)
     assert finish.rc == 0, finish.describe()
     assert all(GROUP in node.groups for node in cluster.nodes.values())
     runs = [success, rollback, incomplete, finish]

@@ -135,7 +135,8 @@ class _PlaybookTrial:
         outcome.finish_ran = True
         problems: list[str] = []
         for attempt in range(FINISH_ATTEMPTS):
-            run = run_playbook("finish_rollback.yml", None, self.record_dir, extra_vars=dict(self.fast_vars, run_id=self.run_id),
+            run = run_playbook("finish_rollback.yml", None, self.record_dir,
+                               extra_vars=dict(self.fast_vars, run_id=self.run_id, group=self.scenario.group),
                                extra_env=self.env, timeout=PLAYBOOK_TIMEOUT_SECONDS)
             self._keep_output("finish %d" % attempt, run)
             problems = settle(self.cluster) + check_finished(self.scenario, snapshot(self.cluster, self.scenario), allow_desired,

@@ -94,7 +94,7 @@ def test_account_of_a_blocked_rollback_names_the_nodes_and_the_finish_command() 
     assert artifact["nodes"]["node1"]["after"] == "present"
     message = summary.failure_message(artifact, "/tmp/records")
     assert "Not restored: node1 (now present, must be absent)" in message
-    assert "ansible-playbook playbooks/finish_rollback.yml -e run_id=r1 -e group_transaction_record_dir=/tmp/records" in message
+    assert "ansible-playbook playbooks/finish_rollback.yml -e run_id=r1 -e group=g -e group_transaction_record_dir=/tmp/records" in message
 
 
 def test_failed_run_that_changed_nothing() -> None:
