@@ -10,6 +10,7 @@ from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transac
 from ansible_collections.clusterops.groups.plugins.module_utils._transaction import record_nodes
 from ansible_collections.clusterops.groups.plugins.modules.cluster_group import ARGUMENT_RULES, argument_spec, execute_module
 from ansible_collections.clusterops.groups.plugins.plugin_utils._cluster_action import ClusterAction, NodeProgress
+from ansible_collections.clusterops.groups.plugins.plugin_utils._controller_action import display
 
 
 class ActionModule(ClusterAction):
@@ -34,4 +35,4 @@ class ActionModule(ClusterAction):
         return [node for node in nodes if isinstance(node, str)] if args.get("state") == FINISHED_STATE and isinstance(nodes, dict) else []
 
     def execute_with_progress(self, params: dict[str, t.Any], check_mode: bool, progress: NodeProgress) -> dict[str, t.Any]:
-        return execute_module(params, check_mode, on_node_done=progress.node_done)
+        return execute_module(params, check_mode, on_node_done=progress.node_done, announce=display.display)

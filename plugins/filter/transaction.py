@@ -13,7 +13,7 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _saved_plan, _summary, _transaction
+from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _run_opening, _saved_plan, _summary, _transaction
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import GROUP_NAME_RULE, validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message, node_targets as _node_targets
@@ -100,6 +100,23 @@ def run_lock(record_dir: str, group: str, run_id: str, wait_seconds: object = 0,
                     acquired=True)
     except ClusterOpsError as error:
         return {"acquired": False, "owned": False, "msg": error.msg}
+
+
+def open_run(record_dir: str, group: str, run_id: str, operation: str, shared: bool = False,
+             allow_unfinished: bool = False) -> dict[str, t.Any]:
+    """Open the run under its lock, before its first write (``_run_opening.open_run``): ``{opened, line}`` (the line
+    to print: run id, record, finish command) or ``{opened: false, msg}`` when it is refused. Never raises for a
+    refusal: the role fails with ``msg`` in its own task."""
+    directory = os.path.expanduser(str(record_dir))
+    finish_dir = None if is_default_record_path(directory) else directory
+    try:
+        record = RunRecord(directory, str(run_id), shared=bool(shared))
+        opened = _run_opening.open_run(record, str(group), str(operation),
+                                       lambda opened_id: _summary.finish_command(opened_id, str(group), finish_dir),
+                                       allow_unfinished=bool(allow_unfinished))
+    except ClusterOpsError as error:
+        return {"opened": False, "msg": error.msg}
+    return {"opened": True, "line": _run_opening.run_line(record, opened)}
 
 
 def run_lock_release(lock: t.Optional[t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
@@ -294,6 +311,7 @@ class FilterModule:
             "run_scope_errors": run_scope_errors,
             "run_lock": run_lock,
             "run_lock_release": run_lock_release,
+            "open_run": open_run,
             "run_record": run_record,
             "run_id": run_id,
             "operation": operation,

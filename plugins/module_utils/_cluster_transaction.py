@@ -34,8 +34,9 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
     OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
+from ansible_collections.clusterops.groups.plugins.module_utils._run_opening import opened_run
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
-    NodeRecorder, RunRecord, new_run_id, validate_node_name, validate_run_id,
+    NodeRecorder, RunRecord, is_default_record_path, new_run_id, validate_node_name, validate_run_id,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
 
@@ -97,7 +98,8 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
                             sleep: t.Callable[[float], None] | None = None, lock_wait_seconds: float = 0.0,
                             on_node_done: NodeDone | None = None, saved_plan: object = None,
                             plan_max_age: object = None, now: t.Callable[[], float] = time.time,
-                            record_dir_shared: bool = False) -> dict[str, t.Any]:
+                            record_dir_shared: bool = False, allow_unfinished: bool = False,
+                            announce: t.Callable[[str], None] | None = None) -> dict[str, t.Any]:
     """Apply ``state`` of ``group`` on every node, all or nothing; the artifact plus ``changed``, ``failed``, ``msg``.
 
     The artifact keys are those the role publishes as ``clusterops_groups_result`` (operation, group, run_id,
@@ -107,6 +109,10 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     With ``saved_plan`` (``_saved_plan.load_saved_plan`` input): raises SavedPlanRefused before any request when the
     plan is for another run, too old (``plan_max_age`` seconds) or the node set or a URL changed, and, after taking
     the lock and reading every node (the run's first read), before any write when a node moved since the plan.
+
+    With ``record_dir`` (not in check mode) the run is opened under the lock (``_run_opening``): refused when its
+    run id has a record or its group an unfinished run (unless ``allow_unfinished``), else ``announce`` gets the
+    line that names it and its finish command, before the first request.
     """
     name = validate_group_name(group)
     state = validate_state(state)
@@ -123,7 +129,10 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     try:
         if plan is not None:  # after the lock wait, so the plan's age is its age when the reads start
             _refuse_plan_before_read(plan, max_age, OPERATION_BY_STATE[state], name, targets, now())
-        return _transact(settings, targets, name, state, run_id, check_mode, record_dir, plan)
+        finish_dir = None if is_default_record_path(record_dir) else record_dir
+        with opened_run(None if check_mode else settings.record, name, OPERATION_BY_STATE[state],
+                        lambda opened_id: _summary.finish_command(opened_id, name, finish_dir), allow_unfinished, announce):
+            return _transact(settings, targets, name, state, run_id, check_mode, record_dir, plan)
     finally:
         _run_lock.release(lock)
 

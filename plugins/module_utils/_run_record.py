@@ -156,6 +156,24 @@ class RunRecord:
     def load_node(self, node: str) -> dict[str, t.Any] | None:
         return self._read_json(self.node_path(node))
 
+    def load_run(self) -> dict[str, t.Any] | None:
+        """The run's ``run.json`` (None when the run has none yet)."""
+        return self._read_json(os.path.join(self.run_dir, RUN_FILE))
+
+    def first_node(self) -> dict[str, t.Any] | None:
+        """One node's record of the run (the first by file name), None when no node was recorded: enough to tell
+        whether a run touched nodes, and for which group, without reading them all."""
+        nodes_dir = os.path.join(self.run_dir, NODES_DIR)
+        names = sorted(name for name in _list_dir(nodes_dir) if name.endswith(".json") and not name.startswith(".tmp-"))
+        if not names or not self._check_dirs(nodes_dir):
+            return None
+        try:
+            return self._read_json(os.path.join(nodes_dir, names[0])) or {"damaged": "empty"}
+        except UntrustedRecordPath:
+            raise
+        except RunRecordError as error:
+            return {"damaged": error.msg}
+
     def load(self, keep_damaged: bool = False) -> dict[str, t.Any]:
         """``{"run_id", "run": dict or None, "nodes": {node: record}}``.
 

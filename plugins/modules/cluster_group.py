@@ -108,7 +108,18 @@ options:
     description:
       - Identifier of the run; 1-128 characters of C(A-Z a-z 0-9 . _ -). Unset, a new one (UTC time and a random
         suffix) is used.
+      - With O(record_dir), a run id that already has a record there is refused before any request; only the finish
+        of that run (O(state=finished)) reopens it.
     type: str
+  allow_unfinished:
+    description:
+      - With O(record_dir), a run refuses to start, before any request, while the group has an unfinished run there
+        (interrupted, or V(rollback_incomplete) and not finished): its changes would count as this run's state
+        before, and nothing would ever finish them. The error names each run and its finish command.
+      - V(true) starts anyway; set it only once you have checked the cluster (for example with
+        C(clusterops.groups.group_status)) and accept leaving those runs unfinished.
+    type: bool
+    default: false
   lock_wait:
     description:
       - With O(record_dir), the run takes the lock of the group in O(record_dir) before any write (one run per group and
@@ -342,6 +353,7 @@ def argument_spec() -> dict:
         deadline={"type": "float"},
         record_dir={"type": "path"},
         record_dir_shared={"type": "bool", "default": False},
+        allow_unfinished={"type": "bool", "default": False},
         run_id={"type": "str"},
         lock_wait={"type": "float", "default": 0.0},
         saved_plan={"type": "raw"},
@@ -350,7 +362,7 @@ def argument_spec() -> dict:
 
 
 def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable[[float], None] | None = None,
-                   on_node_done: NodeDone | None = None) -> dict[str, t.Any]:
+                   on_node_done: NodeDone | None = None, announce: t.Callable[[str], None] | None = None) -> dict[str, t.Any]:
     """The transaction (or, with state=finished, the finish of an earlier run) over every node, then its account."""
     options = cluster_connection_options(params, "cluster_group")
     workers = DEFAULT_WORKERS if params.get("workers") is None else params["workers"]
@@ -366,7 +378,8 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
             workers=workers, deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
             run_id=params.get("run_id"), sleep=sleep, lock_wait_seconds=params.get("lock_wait") or 0.0,
             on_node_done=on_node_done, saved_plan=params.get("saved_plan"), plan_max_age=params.get("plan_max_age"),
-            record_dir_shared=bool(params.get("record_dir_shared")))
+            record_dir_shared=bool(params.get("record_dir_shared")), allow_unfinished=bool(params.get("allow_unfinished")),
+            announce=announce)
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
     nodes = account["nodes"]
     header = "group '%s' on each node" % account.get("group")

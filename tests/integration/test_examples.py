@@ -70,6 +70,7 @@ SCENARIOS: dict[str, Scenario] = {
     "filter:node_targets": Scenario(writes=False, stdout=('"name": "node3"',)),
     "filter:run_lock": Scenario(writes=False, stdout=('"released": true',)),
     "filter:run_lock_release": Scenario(writes=False, stdout=('"released": true',)),
+    "filter:open_run": Scenario(writes=False, stdout=("if it is interrupted, finish it with",)),
     "filter:run_scope_errors": Scenario(writes=False, stdout=('"msg": []',)),
     "filter:finish_record_errors": Scenario(prepared_run=True, writes=False, stdout=('"msg": []',)),
     "filter:finish_inventory_nodes": Scenario(prepared_run=True, writes=False, stdout=('"name": "node1"',)),

@@ -24,9 +24,10 @@ ALLOWED = {
     "_node_identity": {"_secrets"},
     "_run_scope": set(),
     "_run_lock": {"_errors", "_record_trust"},
+    "_run_opening": {"_errors", "_run_record"},
     "_module_base": {"_connection_options", "_errors", "_secrets", "_transport"},
     "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
-                             "_run_lock", "_run_record", "_saved_plan", "_summary", "_transaction", "_transport"},
+                             "_run_lock", "_run_opening", "_run_record", "_saved_plan", "_summary", "_transaction", "_transport"},
     "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state", "_saved_plan",
                         "_summary", "_transaction", "_transport"},
 }
