@@ -156,11 +156,14 @@ def run_playbook(playbook: str, inventory: str | None, record_dir: str | os.Path
 
 def start_playbook(playbook: str, inventory: str | None, record_dir: str | os.PathLike[str],
                    extra_vars: t.Mapping[str, t.Any] | None = None,
-                   extra_env: t.Mapping[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start ansible-playbook in its own session (for kill tests); stop it with `kill_playbook`."""
+                   extra_env: t.Mapping[str, str] | None = None,
+                   output: str | os.PathLike[str] | None = None) -> subprocess.Popen[str]:
+    """Start ansible-playbook in its own session (for kill tests); stop it with `kill_playbook`. With `output`, its
+    stdout and stderr go to that file (what an operator saw before the kill)."""
     command = playbook_command(playbook, inventory, extra_vars)
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=playbook_environment(record_dir, extra_env),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    with open(output if output is not None else os.devnull, "w", encoding="utf-8") as stream:
+        return subprocess.Popen(command, cwd=REPO_ROOT, env=playbook_environment(record_dir, extra_env),
+                                stdout=stream, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
 def kill_playbook(process: subprocess.Popen[str], timeout: float = 30.0) -> None:
