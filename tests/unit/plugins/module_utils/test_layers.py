@@ -11,7 +11,8 @@ OURS = "ansible_collections.clusterops.groups.plugins.module_utils."
 # file -> the files of ours it may import; a new file must be placed here (and in docs/design.md) on purpose
 ALLOWED = {
     "_errors": set(),
-    "_transport": {"_errors"},
+    "_request_deadline": set(),
+    "_transport": {"_errors", "_request_deadline"},
     "_group_name": {"_errors"},
     "_group_state": {"_errors", "_transport"},
     "_run_record": {"_errors", "_group_state", "_transport"},
@@ -24,7 +25,8 @@ ALLOWED = {
     "_run_lock": {"_errors"},
     "_module_base": {"_connection_options", "_errors", "_transport"},
     "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
-                             "_run_lock", "_run_record", "_saved_plan", "_summary", "_transaction", "_transport"},
+                             "_request_deadline", "_run_lock", "_run_record", "_saved_plan", "_summary", "_transaction",
+                             "_transport"},
     "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state", "_saved_plan",
                         "_summary", "_transaction", "_transport"},
 }
