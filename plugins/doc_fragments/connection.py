@@ -60,7 +60,7 @@ options:
         between 0 and min(O(backoff_max), O(backoff_base) * 2^N) ("full jitter").
       - A retried answer (429, 503, other retried statuses) with a C(Retry-After) header (seconds or an HTTP date)
         makes the wait the longer of that delay and C(Retry-After), still at most O(backoff_max) (and never past the
-        cluster-wide O(deadline) of C(cluster_group)).
+        cluster-wide C(deadline) of M(clusterops.groups.cluster_group)).
     type: float
     default: 0.5
   backoff_max:

@@ -136,7 +136,7 @@ class _HostileHandler(BaseHTTPRequestHandler):
 
     def _silent(self) -> None:
         while not self.server.stopping.wait(DRIP_INTERVAL_SECONDS):
-            readable, _, _ = select.select([self.connection], [], [], 0)
+            readable = select.select([self.connection], [], [], 0)[0]
             if readable and not self.connection.recv(1, 0):
                 break  # the client hung up
         self.close_connection = True
