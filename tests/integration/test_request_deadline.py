@@ -23,7 +23,15 @@ FAST = {"timeout": 0.5, "retries": 1, "backoff_base": 0.0, "backoff_max": 0.0}
 TIMED_OUT = "timed out after 0.5s (total)"
 # (retries + 1) x timeout is 1 s here, a playbook adds its own seconds; a hang never ends
 ENDS_WITHIN = 60.0
-PATHS = [pytest.param({}, id="per-host"), pytest.param({"group_transaction_fast_path": True}, id="fast-path")]
+FAST_PATH = {"group_transaction_fast_path": True}
+# (extra vars, connection vars): each path with short timeouts; the cluster-wide path whose phase deadline cuts an
+# attempt that its timeout would let run for minutes (the engine returned there, and the playbook hung on its next task)
+PLAYBOOK_BOUNDS = [
+    pytest.param({}, FAST, id="per-host"),
+    pytest.param(FAST_PATH, FAST, id="fast-path"),
+    pytest.param(dict(FAST_PATH, group_transaction_fast_path_deadline=3), dict(FAST, timeout=600.0, retries=3),
+                 id="fast-path-deadline"),
+]
 
 
 @pytest.fixture(params=TOTAL_TIME_MODES)
@@ -76,12 +84,12 @@ def test_the_engine_rolls_back_and_leaves_no_thread(simulated_cluster: t.Any, st
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("path_vars", PATHS)
+@pytest.mark.parametrize("path_vars, options", PLAYBOOK_BOUNDS)
 def test_a_playbook_with_a_stalling_node_ends_rolled_back(simulated_cluster: t.Any, stalling: HostileServer, tmp_path: t.Any,
-                                                          path_vars: dict[str, t.Any]) -> None:
+                                                          path_vars: dict[str, t.Any], options: dict[str, t.Any]) -> None:
     cluster = simulated_cluster(node_count=2)
     inventory = write_inventory(tmp_path, dict(cluster.urls(), node3=stalling.url),
-                                group_vars={"cluster_timeout": FAST["timeout"], "cluster_retries": FAST["retries"]})
+                                group_vars={"cluster_" + name: value for name, value in options.items()})
     # run_playbook fails the test (TimeoutExpired, the process killed) if the playbook hangs
     run = run_playbook("create_group.yml", inventory, tmp_path / "records", extra_vars=dict(path_vars, group=GROUP),
                        timeout=ENDS_WITHIN * 2)
