@@ -34,10 +34,10 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
     OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
+from ansible_collections.clusterops.groups.plugins.module_utils._request_deadline import DeadlineAdapter
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     NodeRecorder, RunRecord, new_run_id, validate_node_name, validate_run_id,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._request_deadline import DeadlineAdapter
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
 
 MIN_WORKERS = 1

@@ -2,9 +2,10 @@
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: not a public API, it may change in any release without notice.
-"""HTTP to one node, internal to this collection: one requests Session, timeouts, backoff, classification,
-same-path redirects, bounded bodies. It knows REST conventions, not what the API is about: paths and bodies come
-from the caller (the group layer, ``_group_state.py``), which also owns the retry loops.
+"""HTTP to one node, internal to this collection: one requests Session, timeouts (each attempt bounded in total by
+``_request_deadline``), backoff (and Retry-After), classification, same-path redirects, bounded bodies. It knows
+REST conventions, not what the API is about: paths and bodies come from the caller (the group layer,
+``_group_state.py``), which also owns the retry loops.
 
 Every request's outcome is classified from its status code (never its body) into one of:
 ``ok`` (conclusive), ``decide`` (only a read can tell what happened), ``ambiguous`` (the request may or may
@@ -268,7 +269,7 @@ class NodeClient:
 
 def _timed_out(method: str, path: str, timeout: float) -> Reply:
     # ambiguous like a read timeout: the node may have applied a write before it stalled
-    return Reply(method, path, None, AMBIGUOUS, error="timed out after %ss (total)" % timeout)
+    return Reply(method, path, None, AMBIGUOUS, error="timed out after %ss (total)" % round(timeout, 3))
 
 
 def _redirect_refusal(url: str, target: str, location: str | None) -> str | None:
