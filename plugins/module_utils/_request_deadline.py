@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import socket
 import threading
 import time
@@ -104,6 +105,15 @@ class _Watchdog:
 
 WATCHDOG = _Watchdog()
 _CURRENT = threading.local()
+
+
+def _reset_after_fork() -> None:
+    # a forked child (Ansible forks its workers) has none of the parent's threads, and maybe a lock held by one of them
+    WATCHDOG.__init__()  # type: ignore[misc]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@ and never answers, and one that drips its status line. Outcomes are asserted, du
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -155,5 +156,27 @@ def test_a_tls_handshake_that_never_ends_is_cut_too() -> None:
             with pytest.raises(requests.RequestException):
                 session.get(server.url.replace("http://", "https://"), timeout=30)
         assert attempt.expired and time.monotonic() - started < ENDS_WITHIN
+    finally:
+        server.stop()
+
+
+# Python 3.12+ warns about fork() in a process with threads: the very case this test makes on purpose
+@pytest.mark.filterwarnings("ignore:.*fork:DeprecationWarning")
+def test_a_process_forked_while_an_attempt_is_armed_bounds_its_own_requests() -> None:
+    """Ansible forks its workers: the child has no watchdog thread and must not wait on the parent's."""
+    server = Server(silent)
+    try:
+        parent = threading.Thread(target=NodeClient(server.url, timeout=2.0, retries=0).send, args=("GET", "/v1/group/g/"))
+        parent.start()
+        deadline = time.monotonic() + ENDS_WITHIN
+        while not watchdog_threads() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through its exit code only
+            reply = NodeClient(server.url, timeout=SHORT, retries=0).send("GET", "/v1/group/g/")
+            os._exit(0 if reply.error == "timed out after %ss (total)" % SHORT and not watchdog_threads() else 1)
+        _pid, status = os.waitpid(child, 0)
+        parent.join(ENDS_WITHIN)
+        assert os.waitstatus_to_exitcode(status) == 0 and not parent.is_alive()
     finally:
         server.stop()
