@@ -28,6 +28,7 @@ class Server:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.stopping = threading.Event()
         self.answer = answer
+        self.connections = 0
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -41,6 +42,7 @@ class Server:
                 connection, _address = self.listener.accept()
             except OSError:
                 return
+            self.connections += 1
             threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
 
     def _answer(self, connection: socket.socket) -> None:
@@ -69,6 +71,12 @@ def drip_status(connection: socket.socket, stopping: threading.Event) -> None:
 
 def answer_200(connection: socket.socket, stopping: threading.Event) -> None:
     connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"groupId":"g"}')
+
+
+def answer_200_then_silent(connection: socket.socket, stopping: threading.Event) -> None:
+    answer_200(connection, stopping)
+    connection.recv(65536)  # the next request on the kept-alive connection
+    silent(connection, stopping)
 
 
 @pytest.fixture(params=[silent, drip_status], ids=["silent", "drip-status"])
@@ -166,7 +174,7 @@ def test_a_process_forked_while_an_attempt_is_armed_bounds_its_own_requests() ->
     """Ansible forks its workers: the child has no watchdog thread and must not wait on the parent's."""
     server = Server(silent)
     try:
-        parent = threading.Thread(target=NodeClient(server.url, timeout=2.0, retries=0).send, args=("GET", "/v1/group/g/"))
+        parent = threading.Thread(target=NodeClient(server.url, timeout=1.0, retries=0).send, args=("GET", "/v1/group/g/"))
         parent.start()
         deadline = time.monotonic() + ENDS_WITHIN
         while not watchdog_threads() and time.monotonic() < deadline:
@@ -178,5 +186,21 @@ def test_a_process_forked_while_an_attempt_is_armed_bounds_its_own_requests() ->
         _pid, status = os.waitpid(child, 0)
         parent.join(ENDS_WITHIN)
         assert os.waitstatus_to_exitcode(status) == 0 and not parent.is_alive()
+    finally:
+        server.stop()
+
+
+def test_a_kept_alive_connection_is_cut_when_its_next_request_stalls() -> None:
+    """A connection from the pool was published when it was made, for another attempt: its next request publishes it
+    again."""
+    server = Server(answer_200_then_silent)
+    try:
+        session = mount_deadline_adapter(requests.Session())
+        with bounded_attempt(5.0):
+            assert session.get(server.url + "/v1/group/g/", timeout=5).json() == {"groupId": "g"}
+        with bounded_attempt(SHORT) as attempt:
+            with pytest.raises(requests.RequestException):
+                session.get(server.url + "/v1/group/g/", timeout=30)
+        assert attempt.expired and server.connections == 1
     finally:
         server.stop()
