@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import run_cluster_transaction
 from module_runner import run_module
 from playbook_runner import run_playbook, write_inventory
-from simulator import SimulatedCluster
+from simulator import Fault, FaultKind, SimulatedCluster
 from simulator.hostile import TOTAL_TIME_MODES, HostileServer
 
 GROUP = "deadline"
@@ -97,3 +97,17 @@ def test_a_playbook_with_a_stalling_node_ends_rolled_back(simulated_cluster: t.A
     assert run.result is not None and run.result["outcome"] == "rolled_back", run.describe()
     assert cluster.snapshot() == {"node1": [], "node2": []} and stalling.writes() == []
     assert run.result["nodes"]["node3"]["result"] == "failed", run.describe()
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_retry_after_from_a_node_is_waited_out(simulated_cluster: t.Any, status: int) -> None:
+    """The issue's case over real HTTP: four answers asking for one second each, then the node is back. The backoff
+    alone (1 ms here) would have failed it; the sleeps are recorded, not slept."""
+    cluster = simulated_cluster(node_count=2)
+    cluster.nodes["node2"].add_fault(Fault(FaultKind.OUTAGE, method="GET", count=4, status=status, retry_after="1"))
+    sleeps: list[float] = []
+    account = run_cluster_transaction([{"name": name, "api_url": url} for name, url in cluster.urls().items()], GROUP,
+                                      "present", dict(FAST, retries=4, backoff_base=0.001, backoff_max=5.0),
+                                      sleep=sleeps.append)
+    assert (account["outcome"], account["failed"]) == ("success", False), account["msg"]
+    assert cluster.snapshot() == {"node1": [GROUP], "node2": [GROUP]} and sleeps == [1.0] * 4
