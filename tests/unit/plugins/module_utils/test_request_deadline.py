@@ -125,8 +125,11 @@ def test_concurrent_attempts_are_each_cut_by_one_shared_watchdog(hostile: Server
     outcomes: list[bool] = []
     watchers: list[int] = []
 
+    together = threading.Barrier(8)
+
     def one_request(seconds: float) -> None:
         session = mount_deadline_adapter(requests.Session())
+        together.wait(ENDS_WITHIN)
         with bounded_attempt(seconds) as attempt:
             watchers.append(len(watchdog_threads()))
             with contextlib.suppress(requests.RequestException):
@@ -138,7 +141,8 @@ def test_concurrent_attempts_are_each_cut_by_one_shared_watchdog(hostile: Server
         thread.start()
     for thread in threads:
         thread.join(ENDS_WITHIN)
-    assert outcomes == [True] * 8 and max(watchers) == 1
+    # one thread for all (a thread per attempt would make 8); a second only if one retired while it was still exiting
+    assert outcomes == [True] * 8 and max(watchers) <= 2
     assert watchdog_threads() == [] and not any(thread.is_alive() for thread in threads)
 
 

@@ -1,4 +1,4 @@
-"""A node that drips its status line or never answers (issue 30): each request attempt ends at its timeout, in total,
+"""A node that drips its status line or never answers, and one that asks for patience (issue 30): each request attempt ends at its timeout, in total,
 so the module, the cluster-wide engine and a playbook on both paths end, rolled back, with nothing left running.
 
 Against these nodes every socket wait is short (a byte every 20 ms) or simply never answered, so without a total
