@@ -1,5 +1,6 @@
-"""A node that drips its status line or never answers, and one that asks for patience (issue 30): each request attempt ends at its timeout, in total,
-so the module, the cluster-wide engine and a playbook on both paths end, rolled back, with nothing left running.
+"""Nodes that stall (issue 30): one that drips its status line or never answers, where each request attempt ends at
+its timeout, in total, so the module, the cluster-wide engine and a playbook on both paths end, rolled back, with
+nothing left running; and one that asks for patience with Retry-After, which is given.
 
 Against these nodes every socket wait is short (a byte every 20 ms) or simply never answered, so without a total
 bound a run hangs for good; the bound asserted on time is a generous ENDS_WITHIN, the rest is outcome and node state.
