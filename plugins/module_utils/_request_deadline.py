@@ -109,7 +109,8 @@ _CURRENT = threading.local()
 
 def _reset_after_fork() -> None:
     # a forked child (Ansible forks its workers) has none of the parent's threads, and maybe a lock held by one of them
-    WATCHDOG.__init__()  # type: ignore[misc]
+    global WATCHDOG  # pylint: disable=global-statement
+    WATCHDOG = _Watchdog()
 
 
 if hasattr(os, "register_at_fork"):
