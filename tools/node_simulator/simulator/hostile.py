@@ -131,7 +131,8 @@ class _HostileHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _drip_status(self) -> None:
-        # a header line may be 64 KiB long: at a byte per 20 ms this response would take 22 minutes to start
+        # a header line may be 64 KiB long: at a byte per 20 ms this response would take 22 minutes to start. A 200:
+        # a client that believed the status of a response cut short would read "the group exists"
         self._drip_bytes(itertools.chain(b"HTTP/1.1 200 OK\r\nX-Drip: ", itertools.repeat(ord("x"))))
 
     def _silent(self) -> None:
