@@ -40,7 +40,10 @@ options:
     type: path
   timeout:
     description:
-      - Connect timeout and read timeout of each HTTP request, in seconds (more than 0, at most 3600).
+      - Time limit of each HTTP request attempt in total (connect, status line, headers and body), in seconds (more
+        than 0, at most 3600); it is also the connect timeout and the limit of each wait for data. A node that
+        sends its answer a byte at a time or never answers costs at most this per attempt; such an attempt counts as
+        a timeout (ambiguous, retried).
     type: float
     default: 10
   retries:
@@ -55,6 +58,9 @@ options:
     description:
       - Base of the exponential backoff between attempts, in seconds. Retry number N waits a random time
         between 0 and min(O(backoff_max), O(backoff_base) * 2^N) ("full jitter").
+      - A retried answer (429, 503, other retried statuses) with a C(Retry-After) header (seconds or an HTTP date)
+        makes the wait the longer of that delay and C(Retry-After), still at most O(backoff_max) (and never past the
+        cluster-wide C(deadline) of M(clusterops.groups.cluster_group)).
     type: float
     default: 0.5
   backoff_max:

@@ -34,16 +34,12 @@ from ansible_collections.clusterops.groups.plugins.module_utils._group_state imp
     OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
+from ansible_collections.clusterops.groups.plugins.module_utils._request_deadline import DeadlineAdapter
 from ansible_collections.clusterops.groups.plugins.module_utils._run_opening import opened_run
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     NodeRecorder, RunRecord, is_default_record_path, new_run_id, validate_node_name, validate_run_id,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
-
-try:
-    from requests.adapters import HTTPAdapter
-except ImportError:  # reported by the module through _transport.HAS_REQUESTS
-    HTTPAdapter = None
 
 MIN_WORKERS = 1
 MAX_WORKERS = 256
@@ -332,6 +328,7 @@ def run_node_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], node
     pool = SessionPool(settings.connection, min(settings.workers, len(calls)), len(calls))
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(settings.workers, len(calls)),
                                                      thread_name_prefix="clusterops-node")
+    not_done: t.Set[concurrent.futures.Future] = set()
     try:
         futures = {
             executor.submit(_guarded, node_task, settings, pool, target, state, deadline): target.name
@@ -341,11 +338,12 @@ def run_node_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], node
             for future, node in futures.items():
                 future.add_done_callback(_reporter(settings.on_node_done, phase, node))
         wait_seconds = None if deadline is None else settings.deadline_seconds + DEADLINE_GRACE_SECONDS
-        done, _not_done = concurrent.futures.wait(futures, timeout=wait_seconds)
+        done, not_done = concurrent.futures.wait(futures, timeout=wait_seconds)
         finished = {futures[future]: future.result() for future in done}
     finally:
-        # workers still busy past the grace period are not waited for: their requests are capped by the deadline
-        executor.shutdown(wait=deadline is None, cancel_futures=True)
+        # every request attempt ends by the deadline (_request_deadline), so the workers are joined: none may keep the
+        # process alive; only one stuck past the grace period (not in a request: a hung disk) is left behind
+        executor.shutdown(wait=deadline is None or not not_done, cancel_futures=True)
         pool.close()
     return {target.name: finished.get(target.name, _not_finished(target, settings.deadline_seconds)) for target, _state in calls}
 
@@ -436,7 +434,7 @@ class SessionPool:
             verify = (self.ca_path or True) if self.validate_certs else False
             session = _new_session(self.api_token, verify)
             # each Session serves one thread: one connection per origin is enough, but keep every origin's pool
-            adapter = HTTPAdapter(pool_connections=min(self.node_count, MAX_POOLED_ORIGINS), pool_maxsize=2)
+            adapter = DeadlineAdapter(pool_connections=min(self.node_count, MAX_POOLED_ORIGINS), pool_maxsize=2)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self.local.session = session

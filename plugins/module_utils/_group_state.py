@@ -94,7 +94,7 @@ def read_group_reply(client: NodeClient, name: str) -> Reply:
     for attempt in range(1, client.max_attempts):
         if reply.outcome in (OK, HARD):
             break
-        client.pause(attempt - 1)
+        client.pause(attempt - 1, reply)
         reply = client.send("GET", group_path(name))
     if reply.outcome == HARD:
         raise NodeRequestFailed(client.node_url, "GET", reply.path, reply.status, reply.reason(), group=name)
@@ -162,7 +162,7 @@ def _write_until_settled(client: NodeClient, name: str, desired: bool, outcome: 
     reply = None
     for attempt in range(client.max_attempts):
         if attempt:
-            client.pause(attempt - 1)
+            client.pause(attempt - 1, reply)  # the previous write's reply: its Retry-After, not the resolving read's
         outcome.write_attempted = True
         reply = send_group_write(client, method, name)
         if reply.outcome == OK:

@@ -9,6 +9,7 @@ Private module_utils: the role reaches it through the ``duplicate_nodes_error`` 
 """
 from __future__ import annotations
 
+import ipaddress
 import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,19 +19,32 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalise_node_url(url: str) -> str:
-    """The identity of a node's API URL: scheme and host lower-case, default port dropped, no trailing slash.
+    """The identity of a node's API URL: scheme and host lower-case, an IP literal in its one spelling
+    (``canonical_host``), default port dropped, no trailing slash.
 
     The path prefix stays (case and all): with the prefix layout, one origin serves many nodes. Userinfo is
     dropped (it names a caller, not a node). ``url`` is expected to be valid (``validate_api_url``).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = canonical_host(parts.hostname or "")
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = "[%s]" % host
     port = parts.port
     netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else "%s:%d" % (host, port)
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def canonical_host(host: str) -> str:
+    """A host as one node has it: an IP literal in ipaddress's spelling (``0:0:0:0:0:0:0:1`` and ``::1`` are one
+    address; an IPv4-mapped IPv6 ``::ffff:10.0.0.1`` is the IPv4 it maps, the address the packets go to), a name
+    lower-case. Names are not resolved: two names of one address stay two nodes (DNS is not ours to judge)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host.lower()
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 def find_duplicate_nodes(urls: t.Mapping[str, str]) -> list[list[str]]:

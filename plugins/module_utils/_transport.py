@@ -2,9 +2,10 @@
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: not a public API, it may change in any release without notice.
-"""HTTP to one node, internal to this collection: one requests Session, timeouts, backoff, classification,
-same-path redirects, bounded bodies. It knows REST conventions, not what the API is about: paths and bodies come
-from the caller (the group layer, ``_group_state.py``), which also owns the retry loops.
+"""HTTP to one node, internal to this collection: one requests Session, timeouts (each attempt bounded in total by
+``_request_deadline``), backoff (and Retry-After), classification, same-path redirects, bounded bodies. It knows
+REST conventions, not what the API is about: paths and bodies come from the caller (the group layer,
+``_group_state.py``), which also owns the retry loops.
 
 Every request's outcome is classified from its status code (never its body) into one of:
 ``ok`` (conclusive), ``decide`` (only a read can tell what happened), ``ambiguous`` (the request may or may
@@ -12,14 +13,19 @@ not have been applied: retry, after a read for writes), ``hard`` (no retry can h
 """
 from __future__ import annotations
 
+import email.utils
 import random
 import time
 import traceback
 import typing as t
 from dataclasses import dataclass, field
+from datetime import timezone
 from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import BODY_EXCERPT_CHARS
+from ansible_collections.clusterops.groups.plugins.module_utils._request_deadline import (
+    Attempt, bounded_attempt, mount_deadline_adapter,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._secrets import CREDENTIAL_STATUSES, excerpt, redact, url_for_display
 
 try:
@@ -67,6 +73,21 @@ def classify_status(method: str, status: int) -> str:
     return HARD  # 401/403 (token), 415/422 (body refused), other 4xx: the same request will fail again
 
 
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """The wait a Retry-After header asks for (RFC 9110: delta-seconds or an HTTP date, ``now`` the epoch time):
+    None when absent or unreadable (the backoff alone then decides), 0 for a date already past."""
+    text = (value or "").strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)  # an HTTP date is always GMT
+    return max(0.0, when.timestamp() - now)
+
+
 def backoff_delay(retry_index: int, base: float, cap: float, rng: t.Callable[[], float]) -> float:
     """Exponential backoff with a cap and full jitter: uniform in [0, min(cap, base * 2**retry_index))."""
     ceiling = min(cap, base * (2.0 ** min(retry_index, 64)))
@@ -86,6 +107,7 @@ class Reply:
     body_excerpt: str = ""
     body: bytes = b""  # a successful GET's body (at most MAX_BODY_BYTES), empty otherwise
     hint: str = ""  # what to do about this status (NodeClient.status_hints)
+    retry_after: float | None = None  # seconds a retried status asked us to wait (its Retry-After header)
 
     def history_entry(self) -> dict[str, t.Any]:
         return {"method": self.method, "path": self.path, "status": self.status, "outcome": self.outcome, "error": self.error}
@@ -140,9 +162,13 @@ class NodeClient:
     def max_attempts(self) -> int:
         return 1 + self.retries
 
-    def pause(self, retry_index: int) -> None:
-        """Sleep before retry number ``retry_index`` (0 = first retry), never past the deadline."""
+    def pause(self, retry_index: int, reply: Reply | None = None) -> None:
+        """Sleep before retry number ``retry_index`` (0 = first retry): the backoff delay, or longer when ``reply``
+        (the one being retried) asked so with Retry-After; never more than backoff_max, never past the deadline."""
         delay = backoff_delay(retry_index, self.backoff_base, self.backoff_max, self.rng)
+        if reply is not None and reply.retry_after is not None:
+            # a 429/503 that says when to come back: sooner is refused again, later than backoff_max the user refused
+            delay = min(max(delay, reply.retry_after), self.backoff_max)
         time_left = self.time_left()
         self.sleep(delay if time_left is None else min(delay, time_left))
 
@@ -187,14 +213,28 @@ class NodeClient:
             self.history.append(reply.history_entry())
             return reply
         timeout = self.timeout if time_left is None else min(self.timeout, time_left)
+        # the (connect, read) timeout bounds each wait; the attempt's watchdog bounds the whole exchange
+        with bounded_attempt(timeout) as attempt:
+            reply = self._attempt(method, url, path, body, timeout, attempt)
+        self.history.append(reply.history_entry())
+        return reply
+
+    def _attempt(self, method: str, url: str, path: str, body: dict[str, t.Any] | None, timeout: float,
+                 attempt: Attempt) -> Reply:
         try:
             response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(timeout, timeout),
                                             allow_redirects=False, stream=True, verify=self.verify)
         except Exception as error:  # pylint: disable=broad-exception-caught
-            reply = Reply(method, path, None, _classify_exception(error), error=_describe_exception(error, timeout, self.excerpt))
-        else:
-            reply = self._reply_from_response(method, path, response, timeout)
-        self.history.append(reply.history_entry())
+            if attempt.expired:  # whatever the cut socket raised (reset, TLS EOF), it is a timeout, and as unclear
+                return _timed_out(method, path, timeout)
+            return Reply(method, path, None, _classify_exception(error), error=_describe_exception(error, timeout, self.excerpt))
+        if attempt.expired:
+            # cut while the status line or headers came in: a cut line reads as a complete one, so the status says nothing
+            response.close()
+            return _timed_out(method, path, timeout)
+        reply = self._reply_from_response(method, path, response, timeout)
+        if reply.outcome == AMBIGUOUS:
+            reply.retry_after = retry_after_seconds(response.headers.get("Retry-After"), time.time())
         return reply
 
     def _reply_from_response(self, method: str, path: str, response: t.Any, timeout: float) -> Reply:
@@ -225,6 +265,11 @@ class NodeClient:
         return excerpt(text, (self.bearer_token,), limit)
 
 
+def _timed_out(method: str, path: str, timeout: float) -> Reply:
+    # ambiguous like a read timeout: the node may have applied a write before it stalled
+    return Reply(method, path, None, AMBIGUOUS, error="timed out after %ss (total)" % round(timeout, 3))
+
+
 def _redirect_refusal(url: str, target: str, location: str | None) -> str | None:
     """Why a redirect is not followed, or None. Only the trailing-slash convention may differ: a redirect to another
     path answers for another resource (its 200 must never read as "ours exists")."""
@@ -241,6 +286,7 @@ def _redirect_refusal(url: str, target: str, location: str | None) -> str | None
 def _new_session(bearer_token: str | None, verify: bool | str) -> t.Any:
     session = requests.Session()
     session.verify = verify
+    mount_deadline_adapter(session)  # every request attempt bounded in total time (_request_deadline)
     if bearer_token:
         # an auth callable (not a default header) so that requests never replaces it with .netrc credentials
         session.auth = _bearer_auth(bearer_token)

@@ -92,9 +92,9 @@ options:
   deadline:
     description:
       - Time budget in seconds for the apply phase, and again for the rollback phase if one is needed.
-      - No request starts after it; request timeouts and backoff waits are cut to the time left. A node not finished
-        by then counts as failed with an unknown state, and is put back from its prior state if a write may have
-        reached it.
+      - No request starts after it; request timeouts and backoff waits are cut to the time left, and a request still
+        in flight at the deadline is cut then, however slowly its node answers. A node not finished by then counts as
+        failed with an unknown state, and is put back from its prior state if a write may have reached it.
       - Unset, each phase ends when every node has answered or used up its retries.
     type: float
   record_dir:

@@ -59,8 +59,8 @@ options:
   deadline:
     description:
       - Time budget in seconds for the read.
-      - No request starts after it; request timeouts and backoff waits are cut to the time left. A node not read by
-        then counts as V(unknown).
+      - No request starts after it; request timeouts and backoff waits are cut to the time left, and a request still
+        in flight at the deadline is cut then. A node not read by then counts as V(unknown).
       - Unset, each phase ends when every node has answered or used up its retries.
     type: float
   plan_state:

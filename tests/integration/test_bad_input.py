@@ -408,6 +408,7 @@ INVENTORIES: dict[str, t.Callable[[dict[str, str]], dict[str, str]]] = {
     "shared-url-trailing-slash": _same_node_as_node1(lambda url: url + "/"),
     "shared-url-scheme-case": _same_node_as_node1(lambda url: url.replace("http://", "HTTP://")),
     "shared-url-host-case-default-port": lambda urls: dict(urls, node2="http://Node9.example:80", node3="http://node9.EXAMPLE/"),
+    "shared-url-ipv6-forms": lambda urls: dict(urls, node2="http://[::1]:8080", node3="http://[0:0:0:0:0:0:0:1]:8080/"),
 }
 # (id, playbook, inventory, extra args, words the refusal must contain)
 PLAYBOOK_REFUSALS = [
@@ -432,6 +433,7 @@ PLAYBOOK_REFUSALS = [
     ("shared-url-scheme-case", "delete_group.yml", "shared-url-scheme-case", [], "node1, node2 all name"),
     ("shared-url-host-case-default-port", "create_group.yml", "shared-url-host-case-default-port", [],
      "node2, node3 all name http://node9.example"),
+    ("shared-url-ipv6-forms", "create_group.yml", "shared-url-ipv6-forms", [], "node2, node3 all name http://[::1]:8080"),
     ("shared-url-status", "group_status.yml", "shared-url-trailing-slash", [], "share a node API URL"),
     ("plan-limit", "plan_group.yml", "cluster", ["--limit", "node1", "-e", "operation=create"], "covers 1 of the 3 hosts"),
     ("plan-empty-cluster", "plan_group.yml", "empty", ["-e", "operation=delete"], "cluster group 'cluster' has no hosts"),
@@ -488,11 +490,19 @@ def test_playbook_refuses_a_run_that_does_not_cover_the_cluster(trio: SimulatedC
     assert_refused_before_any_request(run, trio, record_dir, expected)
 
 
-@pytest.mark.parametrize("form", ["trailing-slash", "scheme-case"])
+SAME_URL_FORMS = {
+    "trailing-slash": lambda url: url + "/",
+    "scheme-case": lambda url: url.replace("http://", "HTTP://"),
+    "ipv4-mapped-ipv6": lambda url: url.replace("http://127.0.0.1", "http://[::ffff:127.0.0.1]"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(SAME_URL_FORMS))
 def test_cluster_group_refuses_nodes_that_share_a_url(pair: SimulatedCluster, form: str) -> None:
     pair.clear_logs()
     urls = {"node1": pair.urls()["node1"], "node3": pair.urls()["node2"]}
-    urls["node2"] = {"trailing-slash": urls["node1"] + "/", "scheme-case": urls["node1"].replace("http://", "HTTP://")}[form]
+    urls["node2"] = SAME_URL_FORMS[form](urls["node1"])
+    assert urls["node2"] != urls["node1"]
     nodes = [{"name": name, "api_url": url} for name, url in urls.items()]
     failed, result = run_module("cluster_group", cluster_args(pair, nodes=nodes))
     assert_one_line_failure(failed, result, "node1, node2 all name")

@@ -40,7 +40,7 @@ class Fault:
 
     method None matches any method. count k applies to the next k matching requests; None is sticky until
     cleared (the default for OUTAGE, 1 otherwise). status is the answer of OUTAGE (default 503; None resets
-    the connection instead) and of the 500 kinds (default 500).
+    the connection instead) and of the 500 kinds (default 500). retry_after: the Retry-After header of those answers.
     """
 
     kind: FaultKind
@@ -48,6 +48,7 @@ class Fault:
     count: int | None = _UNSET
     delay: float = DEFAULT_DELAY
     status: int | None = _UNSET
+    retry_after: str | None = None
 
     def __post_init__(self) -> None:
         self.kind = FaultKind(self.kind)
@@ -66,12 +67,14 @@ class Fault:
         return self.method == method
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind.value, "method": self.method, "count": self.count,
-                "delay": self.delay, "status": self.status}
+        data = {"kind": self.kind.value, "method": self.method, "count": self.count, "delay": self.delay, "status": self.status}
+        if self.retry_after is not None:  # only when set: the state of a fault without one stays as it was
+            data["retry_after"] = self.retry_after
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Fault:
-        known = {"kind", "method", "count", "delay", "status"}
+        known = {"kind", "method", "count", "delay", "status", "retry_after"}
         unknown = set(data) - known
         if unknown or "kind" not in data:
             raise ValueError(f"a fault needs 'kind' and only {sorted(known)}; got {sorted(data)}")

@@ -82,6 +82,12 @@ class SimulatorHandler(BaseHTTPRequestHandler):
 
     def _answer_under_fault(self, node: Node, request: ApiRequest, fault: Fault | None) -> ApiResponse | None:
         """The response to send, or None for "no response" (reset, close, stopped, client gone)."""
+        response = self._fault_response(node, request, fault)
+        if response is not None and fault is not None and fault.retry_after is not None and response.status >= 400:
+            response.headers["Retry-After"] = fault.retry_after
+        return response
+
+    def _fault_response(self, node: Node, request: ApiRequest, fault: Fault | None) -> ApiResponse | None:
         kind = fault.kind if fault is not None else None
         if kind is None:
             return serve(node, request)

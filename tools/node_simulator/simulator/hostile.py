@@ -12,10 +12,15 @@ other_group_200 (200 with a JSON body naming another group), huge_body (500 with
 bounded to DRIP_BYTES), endless_drip (the same drip with no end: it stops when the client hangs up, and
 server.dripped_bytes() says how much the client waited for), close (closes the connection without answering),
 garbage (not HTTP at all).
+Total-time modes (every socket wait is short or there is nothing to read, so only a bound on the whole request stops a
+client): drip_status (the status line, then a header that never ends, one byte every 20 ms), silent (accepts the
+request, never answers); both stop when the client hangs up.
 """
 from __future__ import annotations
 
+import itertools
 import json
+import select
 import threading
 import time
 import typing as t
@@ -23,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("html_200", "redirect_loop", "redirect_elsewhere", "redirect_other_group", "redirect_other_prefix",
          "redirect_up", "other_group_200", "huge_body", "slow_drip", "endless_drip", "close", "garbage")
+TOTAL_TIME_MODES = ("drip_status", "silent")
+MODES += TOTAL_TIME_MODES
 OTHER_GROUP = "someone-elses-group"
 # same origin, another path: the 200 there is another resource's (redirect_up: the collection itself)
 OTHER_PATH_REDIRECTS = {"redirect_other_group": "/v1/group/%s/" % OTHER_GROUP, "redirect_other_prefix": "/v2/group/%s/",
@@ -108,18 +115,31 @@ class _HostileHandler(BaseHTTPRequestHandler):
     def _drip(self, total: int | None) -> None:
         # Connection: close, or a client may reuse the socket for its retry in the instant before we close it
         self._head(500, total if total is not None else HUGE_BODY_BYTES, Connection="close")
-        sent = 0
+        self._drip_bytes(itertools.repeat(ord("x"), total) if total is not None else itertools.repeat(ord("x")))
+
+    def _drip_bytes(self, data: t.Iterable[int]) -> None:
         try:
-            while total is None or sent < total:
+            for byte in data:
                 if self.server.stopping.wait(DRIP_INTERVAL_SECONDS):
                     break
-                self.wfile.write(b"x")
+                self.wfile.write(bytes((byte,)))
                 self.wfile.flush()
-                sent += 1
                 with self.server.lock:
                     self.server.dripped += 1
         except OSError:
             pass  # the client hung up: what we want to see
+        self.close_connection = True
+
+    def _drip_status(self) -> None:
+        # a header line may be 64 KiB long: at a byte per 20 ms this response would take 22 minutes to start. A 200:
+        # a client that believed the status of a response cut short would read "the group exists"
+        self._drip_bytes(itertools.chain(b"HTTP/1.1 200 OK\r\nX-Drip: ", itertools.repeat(ord("x"))))
+
+    def _silent(self) -> None:
+        while not self.server.stopping.wait(DRIP_INTERVAL_SECONDS):
+            readable = select.select([self.connection], [], [], 0)[0]
+            if readable and not self.connection.recv(1, 0):
+                break  # the client hung up
         self.close_connection = True
 
     def _close(self) -> None:

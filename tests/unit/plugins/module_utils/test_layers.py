@@ -12,7 +12,8 @@ OURS = "ansible_collections.clusterops.groups.plugins.module_utils."
 ALLOWED = {
     "_errors": set(),
     "_secrets": {"_errors"},
-    "_transport": {"_errors", "_secrets"},
+    "_request_deadline": set(),
+    "_transport": {"_errors", "_request_deadline", "_secrets"},
     "_group_name": {"_errors"},
     "_group_state": {"_errors", "_transport"},
     "_record_trust": {"_errors"},
@@ -27,7 +28,8 @@ ALLOWED = {
     "_run_opening": {"_errors", "_run_record"},
     "_module_base": {"_connection_options", "_errors", "_secrets", "_transport"},
     "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
-                             "_run_lock", "_run_opening", "_run_record", "_saved_plan", "_summary", "_transaction", "_transport"},
+                             "_request_deadline", "_run_lock", "_run_opening", "_run_record", "_saved_plan", "_summary",
+                             "_transaction", "_transport"},
     "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state", "_saved_plan",
                         "_summary", "_transaction", "_transport"},
 }
