@@ -8,8 +8,8 @@ Same per-node semantics as ``clusterops.groups.group`` (``_group_state.ensure_gr
 written before each write) and the SAME policy as the role (``_transaction.put_back_targets``,
 ``build_account``, ``finish_targets``, ``finish_account``): only the orchestration differs.
 
-Bounds: at most ``workers`` threads, one requests Session per thread (never shared between threads), per
-node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
+Bounds: at most ``workers`` threads, one requests Session per thread and TLS setting (never shared between threads,
+never carrying a token: ``_node_connections``), each node with its own connection settings, per node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
 of a phase (apply, then compensation, each gets the budget; a saved plan's read is a phase of its own), every
 request's timeout and backoff sleep are capped to the time left; a node not done by then counts as failed, its state unknown, and the policy
 handles it from its result or, lacking one, from the record.
@@ -19,30 +19,25 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import math
-import threading
 import time
 import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _saved_plan, _summary, _transaction
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_OPTION_NAMES, client_settings, validate_api_url, validate_connection_options,
-)
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings, validate_api_url
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
     OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
+from ansible_collections.clusterops.groups.plugins.module_utils._node_connections import (
+    NODE_CONNECTION_OPTIONS, NODE_ENTRY_KEYS, SessionPool, node_connections, own_options, verify_setting,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
     NodeRecorder, RunRecord, new_run_id, validate_node_name, validate_run_id,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
-
-try:
-    from requests.adapters import HTTPAdapter
-except ImportError:  # reported by the module through _transport.HAS_REQUESTS
-    HTTPAdapter = None
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
 
 MIN_WORKERS = 1
 MAX_WORKERS = 256
@@ -50,14 +45,10 @@ DEFAULT_WORKERS = 20
 MAX_DEADLINE_SECONDS = 86400.0
 # After a phase's deadline, how long to wait for workers whose last request was cut at the deadline.
 DEADLINE_GRACE_SECONDS = 5.0
-# Host pools kept per Session: the ports layout gives one origin per node, the prefix layout one in all.
-MAX_POOLED_ORIGINS = 1024
 # What the policy reads of a node's result; request history is dropped so memory stays flat with node count.
 COMPACT_RESULT_FIELDS = ("changed", "failed", "msg", "error_kind", "existed_before", "exists", "state_known", "action",
                          "write_attempted", "write_may_have_landed", "requests", "unreachable")
 NOT_FINISHED_MSG = "node %s did not finish before the deadline (%ss): its state is unknown, see the run record"
-
-CONNECTION_OPTIONS_WITHOUT_URL = tuple(name for name in CONNECTION_OPTION_NAMES if name != "api_url")
 
 NodeResult = t.Optional[t.Dict[str, t.Any]]
 NodeDone = t.Callable[[str, str, t.Dict[str, t.Any]], None]
@@ -73,13 +64,14 @@ MAX_PLAN_AGE_SECONDS = 366 * 86400.0
 class NodeTarget:
     name: str
     api_url: str
+    # this node's validated connection options (no api_url); nodes with the same settings share one dict
+    connection: t.Mapping[str, t.Any]
 
 
 @dataclass
 class Settings:
-    """Validated input shared by both entry points."""
+    """Validated input shared by both entry points (each node's connection options are in its NodeTarget)."""
 
-    connection: dict[str, t.Any]
     workers: int
     deadline_seconds: float | None
     record: RunRecord | None
@@ -109,10 +101,10 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     """
     name = validate_group_name(group)
     state = validate_state(state)
-    targets = validate_nodes(nodes)
+    targets = validate_nodes(nodes, options)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
     plan, max_age = _loaded_plan(saved_plan, plan_max_age)
-    settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
+    settings = phase_settings(workers, deadline_seconds, record_dir, run_id, sleep, on_node_done)
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
     lock = _run_lock.acquire(record_dir, name, run_id, lock_wait_seconds) if record_dir and not check_mode else None
     try:
@@ -150,8 +142,8 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
                                phase=APPLY_PHASE, observed=observed)
     record = settings.record.load() if settings.record is not None else None
     put_back = _transaction.put_back_targets(apply_results, record, check_mode=check_mode)
-    urls = {target.name: target.api_url for target in targets}
-    compensation = [(NodeTarget(node, urls[node]), target_state) for node, target_state in put_back.items()]
+    by_name = {target.name: target for target in targets}
+    compensation = [(by_name[node], target_state) for node, target_state in put_back.items()]
     compensation_results = _run_phase(settings, compensation, name, False, recorded=True, phase=PUT_BACK_PHASE)
     account = _transaction.build_account(operation, name, run_id, apply_results, put_back, compensation_results, record, check_mode)
     if settings.record is not None and not check_mode:
@@ -176,12 +168,13 @@ def _read_against_plan(settings: Settings, targets: list[NodeTarget], group: str
 def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str, t.Any], workers: int = DEFAULT_WORKERS,
                                deadline_seconds: float | None = None, record_dir: str | None = None,
                                sleep: t.Callable[[float], None] | None = None,
-                               on_node_done: NodeDone | None = None, group: object = None) -> dict[str, t.Any]:
+                               on_node_done: NodeDone | None = None, group: object = None,
+                               node_options: t.Mapping[str, t.Mapping[str, t.Any]] | None = None) -> dict[str, t.Any]:
     """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
 
     ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
     With ``record_dir`` the finish outcome is kept in the run's ``run.json``. With ``group``, a record of another
-    group is refused. Idempotent.
+    group is refused. ``node_options``: a node's own connection options, over ``options``. Idempotent.
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
@@ -192,11 +185,12 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
         raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), group),
                            option="record")
     targets_by_node = _transaction.finish_targets(record)
-    targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in targets_by_node.items()]
+    targets = _targets_with_connections([(node, validate_api_url(target["api_url"]), (node_options or {}).get(node) or {})
+                                         for node, target in targets_by_node.items()], options)
     group = _transaction.record_group(record)
     results: dict[str, NodeResult] = {}
     if targets:
-        settings = phase_settings(options, targets, workers, deadline_seconds, None, str(record["run_id"]), sleep, on_node_done)
+        settings = phase_settings(workers, deadline_seconds, None, str(record["run_id"]), sleep, on_node_done)
         group = validate_group_name(group)
         calls = [(target, targets_by_node[target.name]["state"]) for target in targets]
         # never recorded again: the record must keep the state from before the original run
@@ -217,34 +211,46 @@ def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | Non
 # ---- input ----
 
 def cluster_connection_options(params: t.Mapping[str, t.Any], module: str) -> dict[str, t.Any]:
-    """A cluster-wide module's connection options for every node (each node's URL is its own); ``hosts`` refused.
+    """A cluster-wide module's connection options, the defaults of every node (a node's own options beat them; each
+    node's URL is its own); ``hosts`` refused.
 
     ``hosts`` is resolved into ``nodes`` by the module's action plugin; a module run on its own has no inventory.
     """
     if params.get("hosts") is not None:
         raise InvalidInput("hosts is resolved on the controller by the %s action plugin; a module run on its own needs "
                            "nodes" % module, option="hosts")
-    return {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
+    return {name: params.get(name) for name in NODE_CONNECTION_OPTIONS if params.get(name) is not None}
 
 
-def validate_nodes(nodes: object) -> list[NodeTarget]:
-    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs naming distinct nodes."""
+def validate_nodes(nodes: object, options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
+    """``[{name, api_url, own connection options}, ...]`` checked: a non-empty list, unique valid names, valid URLs
+    naming distinct nodes, every node's connection settings (its own over ``options``), every bad node named."""
     if not isinstance(nodes, list) or not nodes:
         raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
-    targets: list[NodeTarget] = []
+    entries: list[tuple[str, str, dict[str, t.Any]]] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes):
-        if not isinstance(node, t.Mapping) or set(node) - {"name", "api_url"}:
-            raise InvalidInput("nodes[%d] must be a dict with exactly the keys name and api_url, got %r" % (index, node), option="nodes")
+        if not isinstance(node, t.Mapping) or set(node) - NODE_ENTRY_KEYS:
+            # names the keys, never the values: an entry may hold a token
+            shown = sorted(map(str, node)) if isinstance(node, t.Mapping) else type(node).__name__
+            raise InvalidInput("nodes[%d] must be a dict of name, api_url and optionally %s, got %s"
+                               % (index, ", ".join(NODE_CONNECTION_OPTIONS), shown), option="nodes")
         name = validate_node_name(node.get("name"))
         if name in seen:
             raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
         seen.add(name)
-        targets.append(NodeTarget(name, validate_api_url(node.get("api_url"))))
-    duplicates = duplicate_nodes_message({target.name: target.api_url for target in targets})
+        entries.append((name, validate_api_url(node.get("api_url")), own_options(node)))
+    duplicates = duplicate_nodes_message({name: api_url for name, api_url, _own in entries})
     if duplicates:
         raise InvalidInput(duplicates, option="nodes")
-    return targets
+    return _targets_with_connections(entries, options)
+
+
+def _targets_with_connections(entries: list[tuple[str, str, dict[str, t.Any]]],
+                              options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
+    """Every node with its validated connection settings; InvalidInput naming every node refused, before any request."""
+    connections = node_connections(entries, options)
+    return [NodeTarget(name, api_url, connections[name]) for name, api_url, _own in entries]
 
 
 def validate_plan_max_age(plan_max_age: object) -> float | None:
@@ -272,13 +278,10 @@ def _optional_seconds(value: object, option: str, maximum: float) -> float | Non
     return float(t.cast(float, value))
 
 
-def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
-                   record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None,
-                   on_node_done: NodeDone | None = None) -> Settings:
-    connection = validate_connection_options(dict(options, api_url=targets[0].api_url))
-    del connection["api_url"]
+def phase_settings(workers: object, deadline_seconds: object, record_dir: str | None, run_id: str,
+                   sleep: t.Callable[[float], None] | None, on_node_done: NodeDone | None = None) -> Settings:
     record = RunRecord(record_dir, run_id) if record_dir else None
-    return Settings(connection, validate_workers(workers), validate_deadline(deadline_seconds), record, sleep, on_node_done)
+    return Settings(validate_workers(workers), validate_deadline(deadline_seconds), record, sleep, on_node_done)
 
 
 # ---- the worker pool ----
@@ -299,7 +302,7 @@ def run_node_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], node
     if not calls:
         return {}
     deadline = None if settings.deadline_seconds is None else time.monotonic() + settings.deadline_seconds
-    pool = SessionPool(settings.connection, min(settings.workers, len(calls)), len(calls))
+    pool = SessionPool(min(settings.workers, len(calls)), len(calls))
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(settings.workers, len(calls)),
                                                      thread_name_prefix="clusterops-node")
     try:
@@ -338,8 +341,7 @@ def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, s
     base = dict(EnsureResult().to_result(), group=group, state=state)
     if deadline is not None and time.monotonic() >= deadline:
         return _compact(dict(base, failed=True, msg=NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)))
-    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
-                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    client = node_client(pool, target, settings, deadline)
     recorder = NodeRecorder(settings.record if recorded else None, target.name, client.node_url, group, state)
     try:
         outcome = ensure_group(client, group, state, check_mode=check_mode, before_write=recorder.intent,
@@ -368,8 +370,7 @@ def read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _sta
     """One node's conclusive read of the group (GET only): ``{exists, requests}``, or ``{failed, exists: None, msg}``."""
     if deadline is not None and time.monotonic() >= deadline:
         return {"failed": True, "exists": None, "msg": NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)}
-    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
-                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    client = node_client(pool, target, settings, deadline)
     try:
         reply = read_group_reply(client, group)
     except ClusterOpsError as error:
@@ -390,32 +391,7 @@ def _compact(result: dict[str, t.Any]) -> dict[str, t.Any]:
     return {key: result[key] for key in COMPACT_RESULT_FIELDS if key in result}
 
 
-class SessionPool:
-    """One requests Session per worker thread (a Session is not safe to share), all closed at the end."""
-
-    def __init__(self, connection: dict[str, t.Any], workers: int, node_count: int) -> None:
-        self.api_token, self.validate_certs, self.ca_path = connection["api_token"], connection["validate_certs"], connection["ca_path"]
-        self.workers, self.node_count = workers, node_count
-        self.local = threading.local()
-        self.sessions: list[t.Any] = []
-        self.lock = threading.Lock()
-
-    def session(self) -> t.Any:
-        session = getattr(self.local, "session", None)
-        if session is None:
-            verify = (self.ca_path or True) if self.validate_certs else False
-            session = _new_session(self.api_token, verify)
-            # each Session serves one thread: one connection per origin is enough, but keep every origin's pool
-            adapter = HTTPAdapter(pool_connections=min(self.node_count, MAX_POOLED_ORIGINS), pool_maxsize=2)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self.local.session = session
-            with self.lock:
-                self.sessions.append(session)
-        return session
-
-    def close(self) -> None:
-        with self.lock:
-            for session in self.sessions:
-                session.close()
-            self.sessions = []
+def node_client(pool: SessionPool, target: NodeTarget, settings: Settings, deadline: float | None) -> NodeClient:
+    """A client for ``target`` with ITS connection settings, on this thread's Session for its TLS settings."""
+    return NodeClient(session=pool.session(verify_setting(target.connection)), sleep=settings.sleep, deadline=deadline,
+                      **client_settings(dict(target.connection, api_url=target.api_url)))

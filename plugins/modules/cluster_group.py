@@ -24,6 +24,7 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.attributes
+  - clusterops.groups.cluster_nodes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
@@ -31,30 +32,13 @@ options:
     description:
       - Every node of the cluster as inventory host names; the node list is built on the controller from each host's
         C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
-      - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
-        the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
+      - Each host's connection options are its own, as on the per-host path (see O(nodes)).
       - With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is required.
-      - With O(state=finished), the nodes come from O(record); unset connection options are then taken from the first
-        recorded node that is an inventory host.
+      - With O(state=finished), the nodes come from O(record); each recorded node that is an inventory host gets its
+        own connection options from its variables, as above (the action plugin passes them as O(nodes)).
     type: list
     elements: str
     version_added: 0.1.0
-  nodes:
-    description:
-      - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
-      - Names must be unique. With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is
-        required; not with O(state=finished).
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Node name, for example the inventory host name.
-        type: str
-        required: true
-      api_url:
-        description: Base URL of the node's API, with scheme (same rules as O(api_url) of M(clusterops.groups.group)).
-        type: str
-        required: true
   api_url:
     description:
       - Ignored; every node's URL comes from O(nodes).
@@ -69,6 +53,9 @@ options:
         node in O(record) that the run may have left changed is put back to its state before that run. The nodes and
         their URLs come from O(record), not from O(hosts) or O(nodes); nothing is recorded again, and with O(record_dir)
         the finish outcome is kept in the run's C(run.json). Idempotent; no check mode.
+      - With O(state=finished), O(nodes) only gives recorded nodes their own connection options (entries for nodes
+        not in O(record) are ignored); with O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes)
+        is required.
     type: str
     choices: [present, absent, finished]
     default: present
@@ -149,7 +136,8 @@ notes:
   - Runs once per task host on the controller (C(requests) must be importable by ansible-playbook's Python); run it
     once (C(run_once) or a play on C(localhost)).
   - Idempotent. A second identical run reports RV(changed=false).
-  - The connection options apply to every node.
+  - The connection options are the defaults of every node; a node's own options (O(nodes), or its inventory
+    variables with O(hosts)) beat them.
 seealso:
   - module: clusterops.groups.group
   - module: clusterops.groups.group_info
@@ -313,11 +301,12 @@ from ..module_utils._cluster_transaction import (
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._errors import InvalidInput
 from ..module_utils._module_base import module_argument_spec, run_module
+from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec, own_options
 
 ARGUMENT_RULES = {
     "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),
                     ("state", "finished", ("record",))],
-    "mutually_exclusive": [("hosts", "nodes"), ("hosts", "record"), ("nodes", "record")],
+    "mutually_exclusive": [("hosts", "nodes"), ("hosts", "record")],
 }
 
 
@@ -326,8 +315,7 @@ def argument_spec() -> dict:
         api_url={"type": "str"},
         hosts={"type": "list", "elements": "str"},
         progress_interval={"type": "float", "default": 5.0},
-        nodes={"type": "list", "elements": "dict",
-               "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
+        nodes=nodes_argument_spec(),
         state={"type": "str", "choices": ["present", "absent", FINISHED_STATE], "default": "present"},
         record={"type": "dict"},
         workers={"type": "int", "default": DEFAULT_WORKERS},
@@ -361,8 +349,7 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     nodes = account["nodes"]
     header = "group '%s' on each node" % account.get("group")
     return {
-        "warnings": tls_warnings(params.get("validate_certs"),
-                                 [node.get("api_url") for node in params.get("nodes") or []]),
+        "warnings": tls_warnings(False, insecure_node_urls(params.get("nodes") or [], params.get("validate_certs"))),
         "changed": outcome["changed"],
         "failed": outcome["failed"],
         "msg": outcome["msg"],
@@ -378,15 +365,15 @@ def _finish(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: boo
     """state=finished: put the nodes of the run in ``record`` back (finish_rollback.yml on the cluster-wide path)."""
     if check_mode:
         raise InvalidInput("state=finished has no check mode: run finish_rollback.yml without --check", option="state")
-    if params.get("nodes") is not None:
-        raise InvalidInput("state=finished takes its nodes and URLs from record; do not pass nodes", option="nodes")
     record = params.get("record")
     if not isinstance(record, dict):
         raise InvalidInput("state=finished needs record, the run record to finish (an artifact's record, or "
                            "finish_rollback.yml's loaded record), got %r" % (type(record).__name__,), option="record")
     return finish_cluster_transaction(record, options, workers=validate_workers(workers),
                                       deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
-                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"))
+                                      sleep=sleep, on_node_done=on_node_done, group=params.get("name"),
+                                      # the nodes and URLs come from record; nodes gives them their own connection options
+                                      node_options={node["name"]: own_options(node) for node in params.get("nodes") or []})
 
 
 def main() -> None:

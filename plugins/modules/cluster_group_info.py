@@ -17,6 +17,7 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.attributes
+  - clusterops.groups.cluster_nodes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
@@ -24,27 +25,11 @@ options:
     description:
       - Every node of the cluster as inventory host names; the node list is built on the controller from each host's
         C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
-      - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
-        the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
+      - Each host's connection options are its own, as on the per-host path (see O(nodes)).
       - Exactly one of O(hosts) and O(nodes) is required.
     type: list
     elements: str
     version_added: 0.1.0
-  nodes:
-    description:
-      - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
-      - Names must be unique. Exactly one of O(hosts) and O(nodes) is required.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Node name, for example the inventory host name.
-        type: str
-        required: true
-      api_url:
-        description: Base URL of the node's API, with scheme (same rules as O(api_url) of M(clusterops.groups.group)).
-        type: str
-        required: true
   api_url:
     description:
       - Ignored; every node's URL comes from O(hosts) or O(nodes).
@@ -91,7 +76,8 @@ attributes:
     description: Reads only, there is nothing to diff.
 notes:
   - Runs on the controller (C(requests) must be importable by ansible-playbook's Python); run it once (C(run_once) or
-    a play on C(localhost)). The connection options apply to every node.
+    a play on C(localhost)). The connection options are the defaults of every node; a node's own options
+    (O(nodes), or its inventory variables with O(hosts)) beat them.
 seealso:
   - module: clusterops.groups.group_info
   - module: clusterops.groups.cluster_group
@@ -206,6 +192,7 @@ from ..module_utils._cluster_status import plan_cluster, read_cluster_status
 from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._module_base import module_argument_spec, run_module
+from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec
 
 ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
 
@@ -214,8 +201,7 @@ def argument_spec() -> dict:
     return module_argument_spec(
         api_url={"type": "str"},
         hosts={"type": "list", "elements": "str"},
-        nodes={"type": "list", "elements": "dict",
-               "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
+        nodes=nodes_argument_spec(),
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
         plan_state={"type": "str", "choices": ["present", "absent"]},
@@ -237,8 +223,7 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
         outcome = read_cluster_status(params.get("nodes"), params.get("name"), options, **common)
         returned = "result"
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
-    return {"warnings": tls_warnings(params.get("validate_certs"),
-                                     [node.get("api_url") for node in params.get("nodes") or []]),
+    return {"warnings": tls_warnings(False, insecure_node_urls(params.get("nodes") or [], params.get("validate_certs"))),
             "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], returned: account}
 
 

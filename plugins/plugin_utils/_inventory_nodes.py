@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: clusterops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: not a public API, it may change in any release without notice.
+"""The cluster-wide modules' node list from the inventory: each host's URL AND its own connection options.
+
+Why each host's own: the per-host path of the role gives every host its own ``group_transaction_<option>``, else its
+``cluster_<option>``; the cluster-wide path must give each node exactly that, never the first host's token to all.
+Each host's variables are read once (at 10,000 hosts, computing a host's variables is the cost); hosts with the same
+values are type-checked once (the module's own types, so ``-e cluster_timeout=5`` is 5.0 as on the per-host path) and
+every host whose value is refused is named before any request.
+"""
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._node_connections import (
+    NODE_CONNECTION_OPTIONS, named_hosts, node_connection_spec, settings_key,
+)
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import node_targets
+
+# a host's own option, highest first: the role's variable (as the per-host path reads it), then the inventory convention
+ROLE_OPTION_PREFIX = "group_transaction_"
+INVENTORY_OPTION_PREFIX = "cluster_"
+
+
+def inventory_nodes(hosts: t.Sequence[str], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+    """``[{name, api_url, own connection options}]``, one per host, its options typed; InvalidInput naming every host
+    whose variable cannot be read as the option's type."""
+    nodes = []
+    for host in hosts:
+        host_variables = hostvars.get(host) or {}
+        node = node_targets([host], {host: host_variables})[0]
+        node.update(host_connection_options(host_variables))
+        nodes.append(node)
+    return typed_own_options(nodes)
+
+
+def host_connection_options(host_variables: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The connection options a host sets itself: its ``group_transaction_<option>``, else its ``cluster_<option>``
+    (null counts as unset, as on the per-host path)."""
+    own: dict[str, t.Any] = {}
+    for option in NODE_CONNECTION_OPTIONS:
+        for variable in (ROLE_OPTION_PREFIX + option, INVENTORY_OPTION_PREFIX + option):
+            value = host_variables[variable] if variable in host_variables else None
+            if value is not None:
+                own[option] = value
+                break
+    return own
+
+
+def typed_own_options(nodes: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """Each node's own options converted to the module's types (checked once per distinct set of values)."""
+    spec = node_connection_spec()
+    converted: dict[t.Any, dict[str, t.Any]] = {}
+    refused: dict[str, list[str]] = {}
+    for node in nodes:
+        own = {option: node[option] for option in NODE_CONNECTION_OPTIONS if option in node}
+        key = settings_key(own)
+        if key not in converted:
+            validation = ArgumentSpecValidator(spec).validate(own)
+            # the argspec's words name the option, never a no_log value
+            converted[key] = {"errors": "; ".join(validation.error_messages), "values": validation.validated_parameters}
+        if converted[key]["errors"]:
+            refused.setdefault(converted[key]["errors"], []).append(node["name"])
+            continue
+        node.update((option, value) for option, value in converted[key]["values"].items() if value is not None)
+    if refused:
+        raise InvalidInput("inventory connection variables refused, nothing was sent: %s"
+                           % "; ".join("%s: %s" % (named_hosts(hosts), errors) for errors, hosts in refused.items()),
+                           option="hosts")
+    return nodes
+
+
+def play_level_role_options(task_vars: t.Mapping[str, t.Any]) -> list[str]:
+    """The role's connection variables set above the inventory (play vars, role or include parameters): they cannot be
+    read per host, and a value templated from the run host's variables would reach every node; the caller refuses."""
+    hostvars = task_vars.get("hostvars") or {}
+    raw_get = getattr(hostvars, "raw_get", None)
+    run_host = task_vars.get("inventory_hostname")
+    # raw (untemplated) on both sides: task_vars are raw, so an inventory template compares equal to itself
+    run_host_variables = (raw_get(run_host) if raw_get is not None else hostvars.get(run_host)) if run_host in hostvars else {}
+    names = []
+    for option in NODE_CONNECTION_OPTIONS:
+        variable = ROLE_OPTION_PREFIX + option
+        value = task_vars.get(variable)
+        if value is not None and (variable not in run_host_variables or run_host_variables[variable] != value):
+            names.append(variable)
+    return names
