@@ -35,6 +35,10 @@ MAX_POOLED_ORIGINS = 1024
 MAX_NAMED_HOSTS = 20
 
 SettingsKey = t.Tuple[t.Any, ...]
+# (name, api_url, the node's own connection options)
+NodeEntry = t.Tuple[str, str, t.Mapping[str, t.Any]]
+# (the nodes refused for one reason, the reason)
+Refusal = t.Tuple[t.List[str], str]
 
 
 def node_connection_spec() -> dict[str, dict[str, t.Any]]:
@@ -56,36 +60,47 @@ def own_options(node: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return {name: node[name] for name in NODE_CONNECTION_OPTIONS if node.get(name) is not None}
 
 
-def node_connections(nodes: t.Sequence[tuple[str, str, t.Mapping[str, t.Any]]],
-                     task_options: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:
+def node_connections(nodes: t.Sequence[NodeEntry], task_options: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:
     """``{node: validated connection options (no api_url)}`` for ``(name, api_url, own options)`` triples.
 
     A node's own option beats the task's. Nodes with the same settings share one validated dict (validated once).
     Raises InvalidInput before any request naming every node whose settings are refused, never showing a token.
     """
+    validated, refusals = check_node_connections(nodes, task_options)
+    if refusals:
+        raise refusal(refusals)
+    return validated
+
+
+def check_node_connections(nodes: t.Sequence[NodeEntry],
+                           task_options: t.Mapping[str, t.Any]) -> tuple[dict[str, dict[str, t.Any]], list[Refusal]]:
+    """The validated settings of every node that passes, and ``(nodes, why)`` for each distinct refused setting."""
     groups: dict[SettingsKey, list[tuple[str, str]]] = {}
-    settings_by_key: dict[SettingsKey, dict[str, t.Any]] = {}
+    settings_by_key: dict[SettingsKey, t.Mapping[str, t.Any]] = {}
     for name, api_url, own in nodes:
         settings = dict(task_options, **own) if own else task_options
         key = settings_key(settings)
         groups.setdefault(key, []).append((name, api_url))
-        settings_by_key.setdefault(key, dict(settings))
+        settings_by_key.setdefault(key, settings)
     validated: dict[str, dict[str, t.Any]] = {}
-    refusals: list[str] = []
-    refused_nodes = 0
+    refusals: list[Refusal] = []
     for key, members in groups.items():
         try:
             connection = validate_connection_options(dict(settings_by_key[key], api_url=members[0][1]))
         except InvalidInput as error:
-            refusals.append("%s: %s" % (named_hosts([name for name, _url in members]), error))
-            refused_nodes += len(members)
+            refusals.append(([name for name, _url in members], str(error)))
             continue
         del connection["api_url"]
         validated.update((name, connection) for name, _url in members)
-    if refusals:
-        raise InvalidInput("connection settings refused for %d node%s, nothing was sent: %s"
-                           % (refused_nodes, "" if refused_nodes == 1 else "s", "; ".join(refusals)), option="nodes")
-    return validated
+    return validated, refusals
+
+
+def refusal(refusals: t.Sequence[Refusal]) -> InvalidInput:
+    """One error naming every refused node (the first MAX_NAMED_HOSTS per reason) and why; never a token."""
+    count = sum(len(names) for names, _why in refusals)
+    return InvalidInput("connection settings refused for %d node%s, nothing was sent: %s"
+                        % (count, "" if count == 1 else "s", "; ".join("%s: %s" % (named_hosts(names), why) for names, why in refusals)),
+                        option="nodes")
 
 
 def settings_key(settings: t.Mapping[str, t.Any]) -> SettingsKey:

@@ -86,7 +86,7 @@ class ClusterAction(ControllerModuleAction):
             # state=finished: the recorded nodes that are inventory hosts get their own options, unless nodes is given
             inventory_hosts = [host for host in self.connection_hosts(args) if host in hostvars]
             if inventory_hosts and args.get("nodes") is None:
-                args["nodes"] = self.inventory_nodes(inventory_hosts, task_vars)
+                args["nodes"] = self.inventory_nodes(inventory_hosts, args, task_vars)
             return args
         if args.get("nodes") is not None:
             raise InvalidInput("hosts and nodes are mutually exclusive: pass one of them", option="hosts")
@@ -96,18 +96,18 @@ class ClusterAction(ControllerModuleAction):
         if unknown:
             raise InvalidInput("hosts names %d hosts that are not in the inventory: %s" % (len(unknown), ", ".join(unknown[:10])),
                                option="hosts")
-        args["nodes"] = self.inventory_nodes(hosts, task_vars)
+        args["nodes"] = self.inventory_nodes(hosts, args, task_vars)
         return args
 
     @staticmethod
-    def inventory_nodes(hosts: list[str], task_vars: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    def inventory_nodes(hosts: list[str], args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> list[dict[str, t.Any]]:
         """The nodes of ``hosts``, each with its own connection options; a role variable set for the whole play refused."""
         play_level = play_level_role_options(task_vars)
         if play_level:
             raise InvalidInput("%s set for the play (play vars, role or include parameters): the cluster-wide path reads "
                                "connection options per host, from each host's variables; set them in the inventory "
                                "(host_vars, group_vars) or with -e, nothing was sent" % ", ".join(play_level), option="hosts")
-        return inventory_nodes(hosts, task_vars.get("hostvars") or {})
+        return inventory_nodes(hosts, task_vars.get("hostvars") or {}, args)
 
     def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
         """Without ``hosts``: the inventory hosts that get their own connection options (none)."""

@@ -16,9 +16,8 @@ import typing as t
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._node_connections import (
-    NODE_CONNECTION_OPTIONS, named_hosts, node_connection_spec, settings_key,
+    NODE_CONNECTION_OPTIONS, Refusal, check_node_connections, node_connection_spec, own_options, refusal, settings_key,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import node_targets
 
@@ -27,16 +26,26 @@ ROLE_OPTION_PREFIX = "group_transaction_"
 INVENTORY_OPTION_PREFIX = "cluster_"
 
 
-def inventory_nodes(hosts: t.Sequence[str], hostvars: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+def inventory_nodes(hosts: t.Sequence[str], hostvars: t.Mapping[str, t.Any],
+                    task_options: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """``[{name, api_url, own connection options}]``, one per host, its options typed; InvalidInput naming every host
-    whose variable cannot be read as the option's type."""
+    whose settings are refused (a value of the wrong type, or out of range with the task's ``task_options``)."""
     nodes = []
     for host in hosts:
         host_variables = hostvars.get(host) or {}
         node = node_targets([host], {host: host_variables})[0]
         node.update(host_connection_options(host_variables))
         nodes.append(node)
-    return typed_own_options(nodes)
+    refusals = typed_own_options(nodes)
+    typed_task_options = _typed(task_options)
+    if typed_task_options is not None:  # else the module's argument validation reports the task's own options
+        refused = {name for names, _why in refusals for name in names}
+        _validated, range_refusals = check_node_connections(
+            [(node["name"], node["api_url"], own_options(node)) for node in nodes if node["name"] not in refused], typed_task_options)
+        refusals += range_refusals
+    if refusals:
+        raise refusal(refusals)
+    return nodes
 
 
 def host_connection_options(host_variables: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -52,27 +61,33 @@ def host_connection_options(host_variables: t.Mapping[str, t.Any]) -> dict[str, 
     return own
 
 
-def typed_own_options(nodes: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-    """Each node's own options converted to the module's types (checked once per distinct set of values)."""
-    spec = node_connection_spec()
-    converted: dict[t.Any, dict[str, t.Any]] = {}
+def typed_own_options(nodes: list[dict[str, t.Any]]) -> list[Refusal]:
+    """Each node's own options converted in place to the module's types (checked once per distinct set of values);
+    ``(hosts, why)`` for each set that does not convert."""
+    converted: dict[t.Any, tuple[str, dict[str, t.Any]]] = {}
     refused: dict[str, list[str]] = {}
     for node in nodes:
-        own = {option: node[option] for option in NODE_CONNECTION_OPTIONS if option in node}
+        own = own_options(node)
         key = settings_key(own)
         if key not in converted:
-            validation = ArgumentSpecValidator(spec).validate(own)
+            validation = ArgumentSpecValidator(node_connection_spec()).validate(own)
             # the argspec's words name the option, never a no_log value
-            converted[key] = {"errors": "; ".join(validation.error_messages), "values": validation.validated_parameters}
-        if converted[key]["errors"]:
-            refused.setdefault(converted[key]["errors"], []).append(node["name"])
+            converted[key] = ("; ".join(validation.error_messages), validation.validated_parameters)
+        errors, values = converted[key]
+        if errors:
+            refused.setdefault(errors, []).append(node["name"])
             continue
-        node.update((option, value) for option, value in converted[key]["values"].items() if value is not None)
-    if refused:
-        raise InvalidInput("inventory connection variables refused, nothing was sent: %s"
-                           % "; ".join("%s: %s" % (named_hosts(hosts), errors) for errors, hosts in refused.items()),
-                           option="hosts")
-    return nodes
+        node.update((option, value) for option, value in values.items() if value is not None)
+    return [(hosts, "inventory variable refused: %s" % errors) for errors, hosts in refused.items()]
+
+
+def _typed(task_options: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """The task's connection options in the module's types, or None when they do not convert."""
+    given = {name: task_options[name] for name in NODE_CONNECTION_OPTIONS if task_options.get(name) is not None}
+    validation = ArgumentSpecValidator(node_connection_spec()).validate(given)
+    if validation.error_messages:
+        return None
+    return {name: value for name, value in validation.validated_parameters.items() if value is not None}
 
 
 def play_level_role_options(task_vars: t.Mapping[str, t.Any]) -> list[str]:
