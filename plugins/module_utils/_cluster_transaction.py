@@ -24,19 +24,16 @@ import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _saved_plan, _summary, _transaction
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings, validate_api_url
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
     OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._node_connections import (
-    NODE_CONNECTION_OPTIONS, NODE_ENTRY_KEYS, SessionPool, node_connections, own_options, verify_setting,
+from ansible_collections.clusterops.groups.plugins.module_utils._node_connections import (  # validate_nodes: also for _cluster_status
+    NODE_CONNECTION_OPTIONS, NodeTarget, SessionPool, finish_entries, targets_with_connections, validate_nodes, verify_setting,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
-from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
-    NodeRecorder, RunRecord, new_run_id, validate_node_name, validate_run_id,
-)
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import NodeRecorder, RunRecord, new_run_id, validate_run_id
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
 
 MIN_WORKERS = 1
@@ -58,14 +55,6 @@ APPLY_PHASE = "apply"
 PUT_BACK_PHASE = "put back"
 READ_PHASE = "read"
 MAX_PLAN_AGE_SECONDS = 366 * 86400.0
-
-
-@dataclass
-class NodeTarget:
-    name: str
-    api_url: str
-    # this node's validated connection options (no api_url); nodes with the same settings share one dict
-    connection: t.Mapping[str, t.Any]
 
 
 @dataclass
@@ -169,12 +158,13 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
                                deadline_seconds: float | None = None, record_dir: str | None = None,
                                sleep: t.Callable[[float], None] | None = None,
                                on_node_done: NodeDone | None = None, group: object = None,
-                               node_options: t.Mapping[str, t.Mapping[str, t.Any]] | None = None) -> dict[str, t.Any]:
+                               nodes: t.Sequence[t.Mapping[str, t.Any]] | None = None) -> dict[str, t.Any]:
     """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
 
     ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
     With ``record_dir`` the finish outcome is kept in the run's ``run.json``. With ``group``, a record of another
-    group is refused. ``node_options``: a node's own connection options, over ``options``. Idempotent.
+    group is refused. ``nodes``: ``{name, api_url, own connection options}`` of recorded nodes (the inventory's), each
+    node's own options over ``options``; a URL that differs from the record's is refused. Idempotent.
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
@@ -185,8 +175,7 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
         raise InvalidInput("record is a run of group %r, not of %r" % (_transaction.record_group(record), group),
                            option="record")
     targets_by_node = _transaction.finish_targets(record)
-    targets = _targets_with_connections([(node, validate_api_url(target["api_url"]), (node_options or {}).get(node) or {})
-                                         for node, target in targets_by_node.items()], options)
+    targets = targets_with_connections(finish_entries(targets_by_node, nodes or []), options)
     group = _transaction.record_group(record)
     results: dict[str, NodeResult] = {}
     if targets:
@@ -220,37 +209,6 @@ def cluster_connection_options(params: t.Mapping[str, t.Any], module: str) -> di
         raise InvalidInput("hosts is resolved on the controller by the %s action plugin; a module run on its own needs "
                            "nodes" % module, option="hosts")
     return {name: params.get(name) for name in NODE_CONNECTION_OPTIONS if params.get(name) is not None}
-
-
-def validate_nodes(nodes: object, options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
-    """``[{name, api_url, own connection options}, ...]`` checked: a non-empty list, unique valid names, valid URLs
-    naming distinct nodes, every node's connection settings (its own over ``options``), every bad node named."""
-    if not isinstance(nodes, list) or not nodes:
-        raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
-    entries: list[tuple[str, str, dict[str, t.Any]]] = []
-    seen: set[str] = set()
-    for index, node in enumerate(nodes):
-        if not isinstance(node, t.Mapping) or set(node) - NODE_ENTRY_KEYS:
-            # names the keys, never the values: an entry may hold a token
-            shown = sorted(map(str, node)) if isinstance(node, t.Mapping) else type(node).__name__
-            raise InvalidInput("nodes[%d] must be a dict of name, api_url and optionally %s, got %s"
-                               % (index, ", ".join(NODE_CONNECTION_OPTIONS), shown), option="nodes")
-        name = validate_node_name(node.get("name"))
-        if name in seen:
-            raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
-        seen.add(name)
-        entries.append((name, validate_api_url(node.get("api_url")), own_options(node)))
-    duplicates = duplicate_nodes_message({name: api_url for name, api_url, _own in entries})
-    if duplicates:
-        raise InvalidInput(duplicates, option="nodes")
-    return _targets_with_connections(entries, options)
-
-
-def _targets_with_connections(entries: list[tuple[str, str, dict[str, t.Any]]],
-                              options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
-    """Every node with its validated connection settings; InvalidInput naming every node refused, before any request."""
-    connections = node_connections(entries, options)
-    return [NodeTarget(name, api_url, connections[name]) for name, api_url, _own in entries]
 
 
 def validate_plan_max_age(plan_max_age: object) -> float | None:

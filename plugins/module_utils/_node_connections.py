@@ -2,7 +2,7 @@
 # Copyright: clusterops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: not a public API, it may change in any release without notice.
-"""Per-node connection settings of the cluster-wide path: each node its own token, TLS, timeouts and retries.
+"""The cluster-wide path's nodes: names, URLs and each node's own connection settings (token, TLS, timeouts, retries).
 
 Why: one node's credential must never reach another node. A ``nodes`` entry may carry its own connection options
 (the action plugin fills them from each inventory host's variables); the task's options are the defaults for what an
@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import threading
 import typing as t
+from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_OPTION_NAMES, connection_argument_spec, validate_connection_options,
+    CONNECTION_OPTION_NAMES, connection_argument_spec, validate_api_url, validate_connection_options,
 )
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
+from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message, normalise_node_url
+from ansible_collections.clusterops.groups.plugins.module_utils._run_record import validate_node_name
 from ansible_collections.clusterops.groups.plugins.module_utils._transport import _new_session
 
 try:
@@ -58,6 +61,65 @@ def nodes_argument_spec() -> dict[str, t.Any]:
 def own_options(node: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The connection options a node entry sets itself (None means unset, as in the argspec)."""
     return {name: node[name] for name in NODE_CONNECTION_OPTIONS if node.get(name) is not None}
+
+
+@dataclass
+class NodeTarget:
+    """One node of a run: its name, its URL and its own validated connection settings."""
+
+    name: str
+    api_url: str
+    # this node's validated connection options (no api_url); nodes with the same settings share one dict
+    connection: t.Mapping[str, t.Any]
+
+
+def validate_nodes(nodes: object, options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
+    """``[{name, api_url, own connection options}, ...]`` checked: a non-empty list, unique valid names, valid URLs
+    naming distinct nodes, every node's connection settings (its own over ``options``), every bad node named."""
+    if not isinstance(nodes, list) or not nodes:
+        raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
+    entries: list[tuple[str, str, dict[str, t.Any]]] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        if not isinstance(node, t.Mapping) or set(node) - NODE_ENTRY_KEYS:
+            # names the keys, never the values: an entry may hold a token
+            shown = sorted(map(str, node)) if isinstance(node, t.Mapping) else type(node).__name__
+            raise InvalidInput("nodes[%d] must be a dict of name, api_url and optionally %s, got %s"
+                               % (index, ", ".join(NODE_CONNECTION_OPTIONS), shown), option="nodes")
+        name = validate_node_name(node.get("name"))
+        if name in seen:
+            raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
+        seen.add(name)
+        entries.append((name, validate_api_url(node.get("api_url")), own_options(node)))
+    duplicates = duplicate_nodes_message({name: api_url for name, api_url, _own in entries})
+    if duplicates:
+        raise InvalidInput(duplicates, option="nodes")
+    return targets_with_connections(entries, options)
+
+
+def targets_with_connections(entries: list[tuple[str, str, dict[str, t.Any]]],
+                              options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
+    """Every node with its validated connection settings; InvalidInput naming every node refused, before any request."""
+    connections = node_connections(entries, options)
+    return [NodeTarget(name, api_url, connections[name]) for name, api_url, _own in entries]
+
+
+def finish_entries(targets_by_node: t.Mapping[str, t.Mapping[str, t.Any]],
+                   nodes: t.Sequence[t.Mapping[str, t.Any]]) -> list[tuple[str, str, dict[str, t.Any]]]:
+    """Each node to finish with its recorded URL and its own options; InvalidInput naming every node whose URL in
+    ``nodes`` is not the record's (its token must never go to a URL its inventory does not give)."""
+    given = {str(node.get("name")): node for node in nodes}
+    entries, moved = [], []
+    for name, target in targets_by_node.items():
+        api_url = validate_api_url(target["api_url"])
+        node = given.get(name) or {}
+        if node and normalise_node_url(validate_api_url(node.get("api_url"))) != normalise_node_url(api_url):
+            moved.append(name)
+        entries.append((name, api_url, own_options(node)))
+    if moved:
+        raise InvalidInput("the record gives %s another URL than nodes (the inventory) does, nothing was sent"
+                           % named_hosts(moved), option="nodes")
+    return entries
 
 
 def node_connections(nodes: t.Sequence[NodeEntry], task_options: t.Mapping[str, t.Any]) -> dict[str, dict[str, t.Any]]:

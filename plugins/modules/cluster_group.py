@@ -54,7 +54,7 @@ options:
         their URLs come from O(record), not from O(hosts) or O(nodes); nothing is recorded again, and with O(record_dir)
         the finish outcome is kept in the run's C(run.json). Idempotent; no check mode.
       - With O(state=finished), O(nodes) only gives recorded nodes their own connection options (entries for nodes
-        not in O(record) are ignored); with O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes)
+        not in O(record) are ignored; a node whose URL differs from the record's is refused before any request); with O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes)
         is required.
     type: str
     choices: [present, absent, finished]
@@ -301,7 +301,7 @@ from ..module_utils._cluster_transaction import (
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._errors import InvalidInput
 from ..module_utils._module_base import module_argument_spec, run_module
-from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec, own_options
+from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec
 
 ARGUMENT_RULES = {
     "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),
@@ -373,7 +373,7 @@ def _finish(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: boo
                                       deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
                                       sleep=sleep, on_node_done=on_node_done, group=params.get("name"),
                                       # the nodes and URLs come from record; nodes gives them their own connection options
-                                      node_options={node["name"]: own_options(node) for node in params.get("nodes") or []})
+                                      nodes=params.get("nodes"))
 
 
 def main() -> None:

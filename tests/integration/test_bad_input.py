@@ -283,9 +283,11 @@ def finish_args(cluster: SimulatedCluster, **overrides: t.Any) -> dict[str, t.An
 
 FINISH_CASES = [
     ("finish-without-record", lambda c: finish_args(c, record=None), False, "missing: record"),
-    ("finish-with-nodes", lambda c: dict(finish_args(c), nodes=cluster_args(c)["nodes"]), False, "mutually exclusive"),
+    # nodes only give recorded nodes their own connection options: a URL other than the record's is refused
+    ("finish-with-nodes-elsewhere", lambda c: dict(finish_args(c), nodes=[{"name": "node2", "api_url": "http://127.0.0.1:9"}]),
+     False, "the record gives node node2 another URL than nodes"),
     ("record-without-finished", lambda c: dict(cluster_args(c), record=finish_args(c)["record"]), False,
-     "mutually exclusive"),
+     "record is the run to finish, only with state=finished"),
     ("record-of-another-group", lambda c: finish_args(c, name="other"), False, "is a run of group 'catalogue'"),
     ("record-without-run-id", lambda c: finish_args(c, record={"nodes": finish_args(c)["record"]["nodes"]}), False,
      "needs a run_id"),
@@ -314,8 +316,8 @@ def test_cluster_group_finish_refuses_bad_input_before_any_request(
 
 # Reachable only in-process (the argspec refuses them first in the module): the trial runner and Python callers
 ENGINE_CASES = [
-    ("node-extra-key", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9", "port": 1}]}, "exactly the keys name and api_url"),
-    ("node-not-a-dict", {"nodes": ["http://127.0.0.1:9"]}, "exactly the keys name and api_url"),
+    ("node-extra-key", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9", "port": 1}]}, "must be a dict of name, api_url and optionally"),
+    ("node-not-a-dict", {"nodes": ["http://127.0.0.1:9"]}, "must be a dict of name, api_url and optionally"),
     ("nodes-not-a-list", {"nodes": "node1,node2"}, "nodes must be a non-empty list"),
     ("state-unknown", {"state": "exists"}, "state must be one of present, absent"),
 ]

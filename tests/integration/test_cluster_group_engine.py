@@ -175,9 +175,8 @@ def test_each_node_gets_its_own_token_through_one_shared_session(simulated_clust
                                       record_dir=str(tmp_path), run_id="own-tokens")
     assert account["outcome"] == "rollback_incomplete", account["msg"]
     cluster.clear_faults()
-    node_options = {name: {"api_token": token} for name, token in tokens.items()}
     finished = finish_cluster_transaction(RunRecord(str(tmp_path), "own-tokens").load(), dict(FAST_OPTIONS, api_token="task-token"),
-                                          workers=1, node_options=node_options)
+                                          workers=1, nodes=nodes)
     assert finished["outcome"] == "finished" and cluster.snapshot() == {name: [] for name in cluster.names}
     received = {name: {entry.authorization for entry in log} for name, log in cluster.logs().items()}
     assert received == {name: {"Bearer " + token} for name, token in tokens.items()}
