@@ -34,6 +34,8 @@ NODE_CONNECTION_OPTIONS = tuple(name for name in CONNECTION_OPTION_NAMES if name
 NODE_ENTRY_KEYS = frozenset(("name", "api_url") + NODE_CONNECTION_OPTIONS)
 # Host pools kept per Session: the ports layout gives one origin per node, the prefix layout one in all.
 MAX_POOLED_ORIGINS = 1024
+# a valid stand-in URL for checking settings apart from any node's URL (.invalid never resolves: RFC 2606)
+SETTINGS_CHECK_URL = "http://settings-check.invalid"
 # how many hosts a refusal names per bad setting before "and N more" (every bad setting is still named)
 MAX_NAMED_HOSTS = 20
 
@@ -78,7 +80,7 @@ def validate_nodes(nodes: object, options: t.Mapping[str, t.Any]) -> list[NodeTa
     naming distinct nodes, every node's connection settings (its own over ``options``), every bad node named."""
     if not isinstance(nodes, list) or not nodes:
         raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
-    entries: list[tuple[str, str, dict[str, t.Any]]] = []
+    entries: list[NodeEntry] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes):
         if not isinstance(node, t.Mapping) or set(node) - NODE_ENTRY_KEYS:
@@ -97,19 +99,19 @@ def validate_nodes(nodes: object, options: t.Mapping[str, t.Any]) -> list[NodeTa
     return targets_with_connections(entries, options)
 
 
-def targets_with_connections(entries: list[tuple[str, str, dict[str, t.Any]]],
-                              options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
+def targets_with_connections(entries: t.Sequence[NodeEntry], options: t.Mapping[str, t.Any]) -> list[NodeTarget]:
     """Every node with its validated connection settings; InvalidInput naming every node refused, before any request."""
     connections = node_connections(entries, options)
     return [NodeTarget(name, api_url, connections[name]) for name, api_url, _own in entries]
 
 
 def finish_entries(targets_by_node: t.Mapping[str, t.Mapping[str, t.Any]],
-                   nodes: t.Sequence[t.Mapping[str, t.Any]]) -> list[tuple[str, str, dict[str, t.Any]]]:
+                   nodes: t.Sequence[t.Mapping[str, t.Any]]) -> list[NodeEntry]:
     """Each node to finish with its recorded URL and its own options; InvalidInput naming every node whose URL in
     ``nodes`` is not the record's (its token must never go to a URL its inventory does not give)."""
     given = {str(node.get("name")): node for node in nodes}
-    entries, moved = [], []
+    entries: list[NodeEntry] = []
+    moved: list[str] = []
     for name, target in targets_by_node.items():
         api_url = validate_api_url(target["api_url"])
         node = given.get(name) or {}
@@ -137,23 +139,25 @@ def node_connections(nodes: t.Sequence[NodeEntry], task_options: t.Mapping[str, 
 def check_node_connections(nodes: t.Sequence[NodeEntry],
                            task_options: t.Mapping[str, t.Any]) -> tuple[dict[str, dict[str, t.Any]], list[Refusal]]:
     """The validated settings of every node that passes, and ``(nodes, why)`` for each distinct refused setting."""
-    groups: dict[SettingsKey, list[tuple[str, str]]] = {}
+    groups: dict[SettingsKey, list[str]] = {}
     settings_by_key: dict[SettingsKey, t.Mapping[str, t.Any]] = {}
-    for name, api_url, own in nodes:
+    for name, _api_url, own in nodes:
         settings = dict(task_options, **own) if own else task_options
         key = settings_key(settings)
-        groups.setdefault(key, []).append((name, api_url))
+        groups.setdefault(key, []).append(name)
         settings_by_key.setdefault(key, settings)
     validated: dict[str, dict[str, t.Any]] = {}
     refusals: list[Refusal] = []
     for key, members in groups.items():
         try:
-            connection = validate_connection_options(dict(settings_by_key[key], api_url=members[0][1]))
+            # the settings without the URL: each node's URL is checked on its own (validate_nodes), one bad URL must
+            # not be reported against every node that shares its settings
+            connection = validate_connection_options(dict(settings_by_key[key], api_url=SETTINGS_CHECK_URL))
         except InvalidInput as error:
-            refusals.append(([name for name, _url in members], str(error)))
+            refusals.append((members, str(error)))
             continue
         del connection["api_url"]
-        validated.update((name, connection) for name, _url in members)
+        validated.update((name, connection) for name in members)
     return validated, refusals
 
 
@@ -166,8 +170,9 @@ def refusal(refusals: t.Sequence[Refusal]) -> InvalidInput:
 
 
 def settings_key(settings: t.Mapping[str, t.Any]) -> SettingsKey:
-    """What makes two nodes' settings the same; a value that cannot be hashed (refused later) keys by its repr."""
-    values = tuple(settings.get(name) for name in NODE_CONNECTION_OPTIONS)
+    """What makes two nodes' settings the same: values and their types (True == 1 in Python, but retries=True is
+    refused and retries=1 is not); a value that cannot be hashed (refused later) keys by its repr."""
+    values = tuple((type(settings.get(name)), settings.get(name)) for name in NODE_CONNECTION_OPTIONS)
     try:
         hash(values)
     except TypeError:

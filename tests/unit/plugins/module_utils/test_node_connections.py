@@ -52,6 +52,11 @@ def test_a_refusal_names_at_most_twenty_nodes_per_reason_and_counts_the_rest() -
         connections.node_connections(entries(25, lambda _index: {"timeout": 0}), TASK_OPTIONS)
 
 
+def test_values_equal_in_python_but_of_another_type_are_checked_apart() -> None:
+    with pytest.raises(InvalidInput, match=r"refused for 1 node,.*node node2: retries"):
+        connections.node_connections(entries(2, lambda index: {"retries": 1 if index == 1 else True}), TASK_OPTIONS)
+
+
 def test_tls_warnings_name_the_nodes_whose_own_or_inherited_setting_skips_verification() -> None:
     nodes = [{"api_url": "https://a", "validate_certs": False}, {"api_url": "https://b", "validate_certs": None},
              {"api_url": "https://c", "validate_certs": True}]
