@@ -9,7 +9,8 @@ written before each write) and the SAME policy as the role (``_transaction.put_b
 ``build_account``, ``finish_targets``, ``finish_account``): only the orchestration differs.
 
 Bounds: at most ``workers`` threads, one requests Session per thread and TLS setting (never shared between threads,
-never carrying a token: ``_node_connections``), each node with its own connection settings, per node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
+never carrying a token: ``_node_connections``), each node with its own connection settings, per node the request
+bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
 of a phase (apply, then compensation, each gets the budget; a saved plan's read is a phase of its own), every
 request's timeout and backoff sleep are capped to the time left; a node not done by then counts as failed, its state unknown, and the policy
 handles it from its result or, lacking one, from the record.

@@ -54,8 +54,8 @@ options:
         their URLs come from O(record), not from O(hosts) or O(nodes); nothing is recorded again, and with O(record_dir)
         the finish outcome is kept in the run's C(run.json). Idempotent; no check mode.
       - With O(state=finished), O(nodes) only gives recorded nodes their own connection options (entries for nodes
-        not in O(record) are ignored; a node whose URL differs from the record's is refused before any request); with O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes)
-        is required.
+        not in O(record) are ignored; a node whose URL differs from the record's is refused before any request).
+      - With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is required.
     type: str
     choices: [present, absent, finished]
     default: present
