@@ -114,7 +114,7 @@ class FakeHostVars(dict):
     ({"group_transaction_api_token": "a"}, "b", ["group_transaction_api_token"]),  # a role parameter over the inventory
 ])
 def test_a_role_connection_variable_set_for_the_play_is_found(run_host_variables: dict[str, t.Any], task_value: object,
-                                                            refused: list[str]) -> None:
+                                                              refused: list[str]) -> None:
     task_vars = {"inventory_hostname": "node1", "hostvars": FakeHostVars(node1=run_host_variables),
                  "group_transaction_api_token": task_value}
     assert inventory.play_level_role_options(task_vars) == refused
