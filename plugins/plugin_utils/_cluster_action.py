@@ -17,7 +17,7 @@ import typing as t
 
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
 from ansible_collections.clusterops.groups.plugins.plugin_utils._controller_action import ControllerModuleAction, display
-from ansible_collections.clusterops.groups.plugins.plugin_utils._inventory_nodes import inventory_nodes, play_level_role_options
+from ansible_collections.clusterops.groups.plugins.plugin_utils._inventory_nodes import inventory_nodes, play_level_role_options, templated
 
 DEFAULT_PROGRESS_INTERVAL = 5.0
 
@@ -101,13 +101,14 @@ class ClusterAction(ControllerModuleAction):
 
     @staticmethod
     def inventory_nodes(hosts: list[str], args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> list[dict[str, t.Any]]:
-        """The nodes of ``hosts``, each with its own connection options; a role variable set for the whole play refused."""
-        play_level = play_level_role_options(task_vars)
-        if play_level:
-            raise InvalidInput("%s set for the play (play vars, role or include parameters): the cluster-wide path reads "
-                               "connection options per host, from each host's variables; set them in the inventory "
-                               "(host_vars, group_vars) or with -e, nothing was sent" % ", ".join(play_level), option="hosts")
-        return inventory_nodes(hosts, task_vars.get("hostvars") or {}, args)
+        """The nodes of ``hosts``, each with its own connection options; a templated role variable set for the play refused."""
+        play_options = play_level_role_options(task_vars)
+        refused = templated(play_options)
+        if refused:
+            raise InvalidInput("%s is set for the play (play vars, role or include parameters) as a template: on the "
+                               "cluster-wide path it would be evaluated on one host for every node; set it per host in the "
+                               "inventory (host_vars, group_vars), nothing was sent" % ", ".join(refused), option="hosts")
+        return inventory_nodes(hosts, task_vars.get("hostvars") or {}, args, play_options)
 
     def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
         """Without ``hosts``: the inventory hosts that get their own connection options (none)."""

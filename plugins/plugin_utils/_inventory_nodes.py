@@ -26,15 +26,19 @@ ROLE_OPTION_PREFIX = "group_transaction_"
 INVENTORY_OPTION_PREFIX = "cluster_"
 
 
-def inventory_nodes(hosts: t.Sequence[str], hostvars: t.Mapping[str, t.Any],
-                    task_options: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+def inventory_nodes(hosts: t.Sequence[str], hostvars: t.Mapping[str, t.Any], task_options: t.Mapping[str, t.Any],
+                    play_options: t.Mapping[str, t.Any] | None = None) -> list[dict[str, t.Any]]:
     """``[{name, api_url, own connection options}]``, one per host, its options typed; InvalidInput naming every host
-    whose settings are refused (a value of the wrong type, or out of range with the task's ``task_options``)."""
+    whose settings are refused (a value of the wrong type, or out of range with the task's ``task_options``).
+
+    ``play_options``: the role's variables set for the play, the same for every host, over each host's own (as play
+    vars beat inventory variables on the per-host path)."""
     nodes = []
     for host in hosts:
         host_variables = hostvars.get(host) or {}
         node = node_targets([host], {host: host_variables})[0]
         node.update(host_connection_options(host_variables))
+        node.update(play_options or {})
         nodes.append(node)
     refusals = typed_own_options(nodes)
     typed_task_options = _typed(task_options)
@@ -90,18 +94,25 @@ def _typed(task_options: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
     return {name: value for name, value in validation.validated_parameters.items() if value is not None}
 
 
-def play_level_role_options(task_vars: t.Mapping[str, t.Any]) -> list[str]:
-    """The role's connection variables set above the inventory (play vars, role or include parameters): they cannot be
-    read per host, and a value templated from the run host's variables would reach every node; the caller refuses."""
+def play_level_role_options(task_vars: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """``{option: raw value}`` of the role's connection variables set above the inventory (play vars, role or include
+    parameters), which hostvars does not show: on the per-host path they beat every host's own variables."""
     hostvars = task_vars.get("hostvars") or {}
     raw_get = getattr(hostvars, "raw_get", None)
     run_host = task_vars.get("inventory_hostname")
     # raw (untemplated) on both sides: task_vars are raw, so an inventory template compares equal to itself
     run_host_variables = (raw_get(run_host) if raw_get is not None else hostvars.get(run_host)) if run_host in hostvars else {}
-    names = []
+    found = {}
     for option in NODE_CONNECTION_OPTIONS:
         variable = ROLE_OPTION_PREFIX + option
         value = task_vars.get(variable)
         if value is not None and (variable not in run_host_variables or run_host_variables[variable] != value):
-            names.append(variable)
-    return names
+            found[option] = value
+    return found
+
+
+def templated(play_options: t.Mapping[str, t.Any]) -> list[str]:
+    """The role variables among ``play_options`` whose value is a template: evaluated on the one host that runs the task
+    it could be that host's (``{{ tokens[inventory_hostname] }}``) and would reach every node; the caller refuses."""
+    return [ROLE_OPTION_PREFIX + option for option, value in play_options.items()
+            if isinstance(value, str) and ("{{" in value or "{%" in value)]

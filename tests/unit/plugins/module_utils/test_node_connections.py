@@ -107,14 +107,22 @@ class FakeHostVars(dict):
         return self[host]
 
 
-@pytest.mark.parametrize("run_host_variables, task_value, refused", [
-    ({}, None, []),  # the role's default (null)
-    ({"group_transaction_api_token": "{{ vault_node1 }}"}, "{{ vault_node1 }}", []),  # the run host's own inventory value
-    ({}, "{{ tokens[inventory_hostname] }}", ["group_transaction_api_token"]),  # play vars: would be node1's for all
-    ({"group_transaction_api_token": "a"}, "b", ["group_transaction_api_token"]),  # a role parameter over the inventory
+@pytest.mark.parametrize("run_host_variables, task_value, play_level, refused", [
+    ({}, None, {}, []),  # the role's default (null)
+    ({"group_transaction_api_token": "{{ vault_node1 }}"}, "{{ vault_node1 }}", {}, []),  # the run host's own inventory value
+    ({}, "{{ tokens[inventory_hostname] }}", {"api_token": "{{ tokens[inventory_hostname] }}"},
+     ["group_transaction_api_token"]),  # a play var template: it would be node1's token for every node
+    ({"group_transaction_api_token": "a"}, "b", {"api_token": "b"}, []),  # a role parameter over the inventory: for all
 ])
-def test_a_role_connection_variable_set_for_the_play_is_found(run_host_variables: dict[str, t.Any], task_value: object,
-                                                              refused: list[str]) -> None:
+def test_a_role_connection_variable_set_for_the_play_is_found_and_a_template_refused(
+        run_host_variables: dict[str, t.Any], task_value: object, play_level: dict[str, t.Any], refused: list[str]) -> None:
     task_vars = {"inventory_hostname": "node1", "hostvars": FakeHostVars(node1=run_host_variables),
                  "group_transaction_api_token": task_value}
-    assert inventory.play_level_role_options(task_vars) == refused
+    assert inventory.play_level_role_options(task_vars) == play_level
+    assert inventory.templated(play_level) == refused
+
+
+def test_a_constant_play_level_value_beats_every_host_s_own() -> None:
+    hostvars = {"node1": {"cluster_retries": 3}, "node2": {"group_transaction_retries": 2}}
+    nodes = inventory.inventory_nodes(["node1", "node2"], hostvars, {}, {"retries": "0"})
+    assert [node["retries"] for node in nodes] == [0, 0]
