@@ -6,6 +6,8 @@ each node received; every test asserts it per node, and the group state read fro
 """
 from __future__ import annotations
 
+import json
+import os
 import random
 import secrets
 import typing as t
@@ -150,3 +152,36 @@ def test_a_bad_setting_on_some_hosts_is_refused_before_any_request_naming_each(
     for host, variables in BAD_HOST_VARS.items():
         assert "node %s: " % host in refusal and next(iter(variables)).split("_", 1)[1].replace("transaction_", "") in refusal
     assert not any(token.split(" ", 1)[1] in run.stdout + run.stderr for token in layout.expected.values() if token)
+
+
+def role_playbook(directory: t.Any, play_vars: t.Mapping[str, t.Any]) -> str:
+    """A play of our own with the role (entry point main) on the cluster-wide path, and ``play_vars`` as play vars."""
+    play = {"name": "The role with connection variables set for the play", "hosts": "cluster", "gather_facts": False,
+            "connection": "local",
+            "vars": dict({"ansible_python_interpreter": "{{ ansible_playbook_python }}"}, **play_vars),
+            "tasks": [{"name": "Create the group", "ansible.builtin.include_role": {"name": "clusterops.groups.group_transaction"},
+                       "vars": {"group_transaction_group": GROUP, "group_transaction_state": "present",
+                                "group_transaction_fast_path": True}}]}
+    path = os.path.join(str(directory), "play_level.yml")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump([play], handle)
+    return path
+
+
+def test_a_constant_set_for_the_play_applies_to_every_node_over_each_host_s_own(token_cluster: t.Callable[..., t.Any],
+                                                                               tmp_path: t.Any) -> None:
+    from simulator import Fault, FaultKind
+    cluster, layout = token_cluster(MIXED, shared_token="shared-" + secrets.token_urlsafe(12))
+    # one 500 on node5's create: each host's cluster_retries (2) would retry it, the play's 0 does not
+    cluster.simulator.nodes["node5"].add_fault(Fault(FaultKind.ERROR_500_BEFORE_WRITE, method="POST"))
+    run = cluster.run(role_playbook(tmp_path, {"group_transaction_retries": 0}))
+    assert run.rc != 0 and run.result["outcome"] == "rolled_back", run.describe()
+    assert cluster.holders() == set()
+    assert_each_node_received_only_its_own_token(cluster, layout)
+
+
+def test_a_template_set_for_the_play_is_refused_before_any_request(token_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
+    cluster, _layout = token_cluster()
+    run = cluster.run(role_playbook(tmp_path, {"group_transaction_api_token": "{{ cluster_api_token }}"}))
+    assert run.rc != 0 and "group_transaction_api_token is set for the play" in run.stdout, run.describe()
+    assert cluster.simulator.requests_per_node() == {name: 0 for name in NAMES}
