@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from conftest import PlaybookCluster
+from simulator import Fault, FaultKind
 
 GROUP = "ops"
 NODE_COUNT = 27
@@ -103,7 +104,6 @@ def test_every_cluster_wide_entry_point_sends_each_node_only_its_own_token(token
 
 
 def test_the_cluster_wide_rollback_and_finish_send_each_node_only_its_own_token(token_cluster: t.Callable[..., t.Any]) -> None:
-    from simulator import Fault, FaultKind
     cluster, layout = token_cluster(MIXED, shared_token="shared-" + secrets.token_urlsafe(12))
     cluster.simulator.nodes["node1"].add_fault(Fault(FaultKind.OUTAGE, method="POST"))
     cluster.simulator.nodes["node2"].add_fault(Fault(FaultKind.OUTAGE, method="DELETE"))
@@ -168,9 +168,8 @@ def role_playbook(directory: t.Any, play_vars: t.Mapping[str, t.Any]) -> str:
     return path
 
 
-def test_a_constant_set_for_the_play_applies_to_every_node_over_each_host_s_own(token_cluster: t.Callable[..., t.Any],
-                                                                               tmp_path: t.Any) -> None:
-    from simulator import Fault, FaultKind
+def test_a_constant_set_for_the_play_applies_to_every_node_over_each_host_s_own(
+        token_cluster: t.Callable[..., t.Any], tmp_path: t.Any) -> None:
     cluster, layout = token_cluster(MIXED, shared_token="shared-" + secrets.token_urlsafe(12))
     # one 500 on node5's create: each host's cluster_retries (2) would retry it, the play's 0 does not
     cluster.simulator.nodes["node5"].add_fault(Fault(FaultKind.ERROR_500_BEFORE_WRITE, method="POST"))
