@@ -48,6 +48,17 @@ options:
         then counts as V(unknown).
       - Unset, each phase ends when every node has answered or used up its retries.
     type: float
+  validate_only:
+    description:
+      - Only check every node's connection settings (each node's own, the task's as defaults, see O(nodes)) and the
+        node list, then return; no request is sent. Fails naming every node whose settings are refused.
+      - The playbooks run it before the per-host path, so a bad value on one host stops the run before any node is
+        written (the cluster-wide path checks them in its own task).
+      - A role connection variable set for the play as a template is left to each host's own task on the per-host
+        path (it is evaluated per host there), so it is not checked here.
+    type: bool
+    default: false
+    version_added: 0.2.0
   plan_state:
     description:
       - Also make the saved plan of setting the group to this state on every node (V(present) plans a create,
@@ -179,6 +190,12 @@ plan:
           V(unreachable)), C(url) (normalised) and C(error) when it could not be read."
       type: dict
       sample: {"node1": {"state": "absent", "planned": "create", "url": "http://127.0.0.1:8001"}}
+nodes:
+  description: With O(validate_only), the number of nodes whose connection settings were checked.
+  returned: when O(validate_only) is true
+  type: int
+  sample: 3
+  version_added: 0.2.0
 error_kind:
   description: On invalid input, V(invalid_input) (nothing was sent).
   returned: failure
@@ -189,7 +206,7 @@ error_kind:
 import typing as t
 
 from ..module_utils._cluster_status import plan_cluster, read_cluster_status
-from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options
+from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options, validate_nodes
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._module_base import module_argument_spec, run_module
 from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec
@@ -205,6 +222,7 @@ def argument_spec() -> dict:
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
         plan_state={"type": "str", "choices": ["present", "absent"]},
+        validate_only={"type": "bool", "default": False},
         progress_interval={"type": "float", "default": 5.0},
     )
 
@@ -214,6 +232,10 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     """Read the group on every node (GETs only, the same in check mode), then the cluster's status account, or with
     plan_state the saved plan."""
     options = cluster_connection_options(params, "cluster_group_info")
+    if params.get("validate_only"):
+        nodes = validate_nodes(params.get("nodes"), options)
+        return {"changed": False, "failed": False, "nodes": len(nodes),
+                "msg": "connection settings of %d nodes checked, nothing was sent" % len(nodes)}
     common = {"workers": DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
               "deadline_seconds": params.get("deadline"), "sleep": sleep, "on_node_done": on_node_done}
     if params.get("plan_state") is not None:

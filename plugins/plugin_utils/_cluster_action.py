@@ -104,7 +104,10 @@ class ClusterAction(ControllerModuleAction):
         """The nodes of ``hosts``, each with its own connection options; a templated role variable set for the play refused."""
         play_options = play_level_role_options(task_vars)
         refused = templated(play_options)
-        if refused:
+        if refused and args.get("validate_only"):
+            # the check before the per-host path: there each host evaluates the template itself and its task checks it
+            play_options = {option: value for option, value in play_options.items() if "group_transaction_" + option not in refused}
+        elif refused:
             raise InvalidInput("%s is set for the play (play vars, role or include parameters) as a template: on the "
                                "cluster-wide path it would be evaluated on one host for every node; set it per host in the "
                                "inventory (host_vars, group_vars), nothing was sent" % ", ".join(refused), option="hosts")

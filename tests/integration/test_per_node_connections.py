@@ -141,7 +141,9 @@ BAD_HOST_VARS = {"node3": {"cluster_timeout": "soon"}, "node8": {"cluster_retrie
 
 @pytest.mark.parametrize("playbook, extra_vars", [
     ("create_group.yml", {}), ("delete_group.yml", {}), ("group_status.yml", {}), ("plan_group.yml", {"operation": "create"}),
-])
+    # the per-host path: checked in the playbooks' first play, before any node's own task writes
+    ("create_group.yml", {"group_transaction_fast_path": False}), ("delete_group.yml", {"group_transaction_fast_path": False}),
+], ids=["create", "delete", "status", "plan", "create-per-host", "delete-per-host"])
 def test_a_bad_setting_on_some_hosts_is_refused_before_any_request_naming_each(
         token_cluster: t.Callable[..., t.Any], playbook: str, extra_vars: dict[str, t.Any]) -> None:
     cluster, layout = token_cluster(more_host_vars=BAD_HOST_VARS)
