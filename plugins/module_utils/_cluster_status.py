@@ -30,8 +30,8 @@ def read_cluster_status(nodes: list[dict[str, t.Any]], group: object, options: d
     Raises InvalidInput, before any request, on bad input. Never writes.
     """
     name = validate_group_name(group)
-    targets = validate_nodes(nodes)
-    results = _read_every_node(targets, name, options, workers, deadline_seconds, sleep, on_node_done)
+    targets = validate_nodes(nodes, options)
+    results = _read_every_node(targets, name, workers, deadline_seconds, sleep, on_node_done)
     account = _transaction.status_account(name, results, run_coverage)
     return _with_message(account)
 
@@ -46,16 +46,16 @@ def plan_cluster(nodes: list[dict[str, t.Any]], group: object, state: object, op
     """
     name = validate_group_name(group)
     operation = OPERATION_BY_STATE[validate_state(state)]
-    targets = validate_nodes(nodes)
-    reads = _read_every_node(targets, name, options, workers, deadline_seconds, sleep, on_node_done)
+    targets = validate_nodes(nodes, options)
+    reads = _read_every_node(targets, name, workers, deadline_seconds, sleep, on_node_done)
     plan = _saved_plan.build_saved_plan(operation, name, reads, {target.name: target.api_url for target in targets}, now())
     return _with_message(plan)
 
 
-def _read_every_node(targets: list[NodeTarget], name: str, options: dict[str, t.Any], workers: int,
+def _read_every_node(targets: list[NodeTarget], name: str, workers: int,
                      deadline_seconds: float | None, sleep: t.Callable[[float], None] | None,
                      on_node_done: NodeDone | None) -> dict[str, t.Any]:
-    settings = phase_settings(options, targets, workers, deadline_seconds, None, "", sleep, on_node_done)
+    settings = phase_settings(workers, deadline_seconds, None, "", sleep, on_node_done)
     return read_every_node(settings, targets, name)
 
 

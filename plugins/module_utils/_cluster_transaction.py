@@ -8,8 +8,9 @@ Same per-node semantics as ``clusterops.groups.group`` (``_group_state.ensure_gr
 written before each write) and the SAME policy as the role (``_transaction.put_back_targets``,
 ``build_account``, ``finish_targets``, ``finish_account``): only the orchestration differs.
 
-Bounds: at most ``workers`` threads, one requests Session per thread (never shared between threads), per
-node the request bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
+Bounds: at most ``workers`` threads, one requests Session per thread and TLS setting (never shared between threads,
+never carrying a token: ``_node_connections``), each node with its own connection settings, per node the request
+bound of ``ensure_group``. With ``deadline_seconds`` no request starts after the deadline
 of a phase (apply, then compensation, each gets the budget; a saved plan's read is a phase of its own), every
 request's timeout and backoff sleep are capped to the time left; a node not done by then counts as failed, its state unknown, and the policy
 handles it from its result or, lacking one, from the record.
@@ -19,27 +20,25 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import math
-import threading
 import time
 import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.clusterops.groups.plugins.module_utils import _run_lock, _saved_plan, _summary, _transaction
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import (
-    CONNECTION_OPTION_NAMES, client_settings, validate_api_url, validate_connection_options,
-)
+from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import client_settings, validate_api_url
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import ClusterOpsError, InvalidInput, RunRecordError
 from ansible_collections.clusterops.groups.plugins.module_utils._group_name import validate_group_name
 from ansible_collections.clusterops.groups.plugins.module_utils._group_state import (
     OPERATION_BY_STATE, EnsureResult, ensure_group, read_group_reply, validate_state,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import duplicate_nodes_message
-from ansible_collections.clusterops.groups.plugins.module_utils._request_deadline import DeadlineAdapter
+from ansible_collections.clusterops.groups.plugins.module_utils._node_connections import (  # validate_nodes: also for _cluster_status
+    NODE_CONNECTION_OPTIONS, NodeTarget, SessionPool, finish_entries, targets_with_connections, validate_nodes, verify_setting,
+)
 from ansible_collections.clusterops.groups.plugins.module_utils._run_opening import opened_run
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import (
-    NodeRecorder, RunRecord, is_default_record_path, new_run_id, validate_node_name, validate_run_id,
+    NodeRecorder, RunRecord, is_default_record_path, new_run_id, validate_run_id,
 )
-from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient, _new_session
+from ansible_collections.clusterops.groups.plugins.module_utils._transport import NodeClient
 
 MIN_WORKERS = 1
 MAX_WORKERS = 256
@@ -47,14 +46,10 @@ DEFAULT_WORKERS = 20
 MAX_DEADLINE_SECONDS = 86400.0
 # After a phase's deadline, how long to wait for workers whose last request was cut at the deadline.
 DEADLINE_GRACE_SECONDS = 5.0
-# Host pools kept per Session: the ports layout gives one origin per node, the prefix layout one in all.
-MAX_POOLED_ORIGINS = 1024
 # What the policy reads of a node's result; request history is dropped so memory stays flat with node count.
 COMPACT_RESULT_FIELDS = ("changed", "failed", "msg", "error_kind", "existed_before", "exists", "state_known", "action",
                          "write_attempted", "write_may_have_landed", "requests", "unreachable")
 NOT_FINISHED_MSG = "node %s did not finish before the deadline (%ss): its state is unknown, see the run record"
-
-CONNECTION_OPTIONS_WITHOUT_URL = tuple(name for name in CONNECTION_OPTION_NAMES if name != "api_url")
 
 NodeResult = t.Optional[t.Dict[str, t.Any]]
 NodeDone = t.Callable[[str, str, t.Dict[str, t.Any]], None]
@@ -67,16 +62,9 @@ MAX_PLAN_AGE_SECONDS = 366 * 86400.0
 
 
 @dataclass
-class NodeTarget:
-    name: str
-    api_url: str
-
-
-@dataclass
 class Settings:
-    """Validated input shared by both entry points."""
+    """Validated input shared by both entry points (each node's connection options are in its NodeTarget)."""
 
-    connection: dict[str, t.Any]
     workers: int
     deadline_seconds: float | None
     record: RunRecord | None
@@ -112,11 +100,10 @@ def run_cluster_transaction(nodes: list[dict[str, t.Any]], group: object, state:
     """
     name = validate_group_name(group)
     state = validate_state(state)
-    targets = validate_nodes(nodes)
+    targets = validate_nodes(nodes, options)
     run_id = validate_run_id(run_id) if run_id else new_run_id()
     plan, max_age = _loaded_plan(saved_plan, plan_max_age)
-    settings = phase_settings(options, targets, workers, deadline_seconds, record_dir, run_id, sleep, on_node_done,
-                              record_shared=record_dir_shared)
+    settings = phase_settings(workers, deadline_seconds, record_dir, run_id, sleep, on_node_done, record_shared=record_dir_shared)
     if settings.record is not None:  # a record another user could have written is refused before any request
         settings.record.verify()
     # check mode writes nothing and takes no lock; inside the role the role's own lock is re-entered, not taken
@@ -160,8 +147,8 @@ def _transact(settings: Settings, targets: list[NodeTarget], name: str, state: s
                                phase=APPLY_PHASE, observed=observed)
     record = settings.record.load() if settings.record is not None else None
     put_back = _transaction.put_back_targets(apply_results, record, check_mode=check_mode)
-    urls = {target.name: target.api_url for target in targets}
-    compensation = [(NodeTarget(node, urls[node]), target_state) for node, target_state in put_back.items()]
+    by_name = {target.name: target for target in targets}
+    compensation = [(by_name[node], target_state) for node, target_state in put_back.items()]
     compensation_results = _run_phase(settings, compensation, name, False, recorded=True, phase=PUT_BACK_PHASE)
     account = _transaction.build_account(operation, name, run_id, apply_results, put_back, compensation_results, record, check_mode)
     if settings.record is not None and not check_mode:
@@ -187,25 +174,26 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
                                deadline_seconds: float | None = None, record_dir: str | None = None,
                                sleep: t.Callable[[float], None] | None = None,
                                on_node_done: NodeDone | None = None, group: object = None,
-                               inventory_nodes: list[dict[str, t.Any]] | None = None,
+                               nodes: t.Sequence[t.Mapping[str, t.Any]] | None = None,
                                record_dir_shared: bool = False) -> dict[str, t.Any]:
     """Put every recorded node of an unsettled run back to its prior state (what finish_rollback.yml does).
 
     ``record`` is ``RunRecord.load()`` or the artifact's ``record``; nodes absent from it are never touched.
     With ``record_dir`` the finish outcome is kept in the run's ``run.json``. With ``group``, a record of another
-    group is refused. A node in ``inventory_nodes`` (``[{name, api_url}]``) is sent to the inventory's URL, and a
-    record naming another URL for it is refused (``_transaction.finish_refusals``). Idempotent.
+    group is refused. ``nodes``: ``{name, api_url, own connection options}`` of recorded nodes (the inventory's), each
+    node's own options over ``options``; a node is sent to the inventory's URL, and a record naming another URL for it
+    is refused (``_transaction.finish_refusals``). Idempotent.
     """
     if not isinstance(record, t.Mapping) or not record.get("run_id"):
         raise InvalidInput("the record to finish needs a run_id (a RunRecord.load() or an artifact's record)", option="record")
     files = RunRecord(record_dir, str(record["run_id"]), shared=record_dir_shared) if record_dir else None
-    inventory_nodes = _refuse_finish_before_any_request(record, files, group, inventory_nodes)
+    inventory_nodes = _refuse_finish_before_any_request(record, files, group, nodes)
     targets_by_node = _transaction.finish_targets(record, inventory_nodes)
-    targets = [NodeTarget(node, validate_api_url(target["api_url"])) for node, target in targets_by_node.items()]
+    targets = targets_with_connections(finish_entries(targets_by_node, nodes or []), options)
     group = _transaction.record_group(record)
     results: dict[str, NodeResult] = {}
     if targets:
-        settings = phase_settings(options, targets, workers, deadline_seconds, None, str(record["run_id"]), sleep, on_node_done)
+        settings = phase_settings(workers, deadline_seconds, None, str(record["run_id"]), sleep, on_node_done)
         group = validate_group_name(group)
         calls = [(target, targets_by_node[target.name]["state"]) for target in targets]
         # never recorded again: the record must keep the state from before the original run
@@ -218,7 +206,7 @@ def finish_cluster_transaction(record: t.Mapping[str, t.Any], options: dict[str,
 
 
 def _refuse_finish_before_any_request(record: t.Mapping[str, t.Any], files: RunRecord | None, group: object,
-                                      inventory_nodes: list[dict[str, t.Any]] | None) -> list[dict[str, str]]:
+                                      inventory_nodes: t.Sequence[t.Mapping[str, t.Any]] | None) -> list[dict[str, str]]:
     """Refuse files that are not ours, a damaged record, a record of another group or naming another URL than the
     inventory for a node; the inventory's nodes, checked, for ``finish_targets``."""
     if files is not None:
@@ -226,8 +214,7 @@ def _refuse_finish_before_any_request(record: t.Mapping[str, t.Any], files: RunR
     damage = _transaction.record_damage(record, files.node_path if files else None)
     if damage:
         raise RunRecordError("the record of run %s is damaged, nothing was sent: %s" % (record["run_id"], "; ".join(damage)))
-    checked = [{"name": target.name, "api_url": target.api_url}
-               for target in (validate_nodes(inventory_nodes) if inventory_nodes else [])]
+    checked = [{"name": str(node.get("name")), "api_url": validate_api_url(node.get("api_url"))} for node in inventory_nodes or []]
     refusals = _transaction.finish_refusals(record, _transaction.record_group(record) if group is None else group, checked)
     if refusals:
         raise InvalidInput("nothing was sent: %s" % "; ".join(refusals), option="record")
@@ -243,34 +230,15 @@ def _with_status(account: dict[str, t.Any], changed: bool, record_dir: str | Non
 # ---- input ----
 
 def cluster_connection_options(params: t.Mapping[str, t.Any], module: str) -> dict[str, t.Any]:
-    """A cluster-wide module's connection options for every node (each node's URL is its own); ``hosts`` refused.
+    """A cluster-wide module's connection options, the defaults of every node (a node's own options beat them; each
+    node's URL is its own); ``hosts`` refused.
 
     ``hosts`` is resolved into ``nodes`` by the module's action plugin; a module run on its own has no inventory.
     """
     if params.get("hosts") is not None:
         raise InvalidInput("hosts is resolved on the controller by the %s action plugin; a module run on its own needs "
                            "nodes" % module, option="hosts")
-    return {name: params.get(name) for name in CONNECTION_OPTIONS_WITHOUT_URL if params.get(name) is not None}
-
-
-def validate_nodes(nodes: object) -> list[NodeTarget]:
-    """``[{name, api_url}, ...]`` checked: a non-empty list, unique valid names, valid URLs naming distinct nodes."""
-    if not isinstance(nodes, list) or not nodes:
-        raise InvalidInput("nodes must be a non-empty list of {name, api_url}", option="nodes")
-    targets: list[NodeTarget] = []
-    seen: set[str] = set()
-    for index, node in enumerate(nodes):
-        if not isinstance(node, t.Mapping) or set(node) - {"name", "api_url"}:
-            raise InvalidInput("nodes[%d] must be a dict with exactly the keys name and api_url, got %r" % (index, node), option="nodes")
-        name = validate_node_name(node.get("name"))
-        if name in seen:
-            raise InvalidInput("nodes[%d]: node %r is listed twice" % (index, name), option="nodes")
-        seen.add(name)
-        targets.append(NodeTarget(name, validate_api_url(node.get("api_url"))))
-    duplicates = duplicate_nodes_message({target.name: target.api_url for target in targets})
-    if duplicates:
-        raise InvalidInput(duplicates, option="nodes")
-    return targets
+    return {name: params.get(name) for name in NODE_CONNECTION_OPTIONS if params.get(name) is not None}
 
 
 def validate_plan_max_age(plan_max_age: object) -> float | None:
@@ -298,13 +266,11 @@ def _optional_seconds(value: object, option: str, maximum: float) -> float | Non
     return float(t.cast(float, value))
 
 
-def phase_settings(options: dict[str, t.Any], targets: list[NodeTarget], workers: object, deadline_seconds: object,
-                   record_dir: str | None, run_id: str, sleep: t.Callable[[float], None] | None,
-                   on_node_done: NodeDone | None = None, record_shared: bool = False) -> Settings:
-    connection = validate_connection_options(dict(options, api_url=targets[0].api_url))
-    del connection["api_url"]
+def phase_settings(workers: object, deadline_seconds: object, record_dir: str | None, run_id: str,
+                   sleep: t.Callable[[float], None] | None, on_node_done: NodeDone | None = None,
+                   record_shared: bool = False) -> Settings:
     record = RunRecord(record_dir, run_id, shared=record_shared) if record_dir else None
-    return Settings(connection, validate_workers(workers), validate_deadline(deadline_seconds), record, sleep, on_node_done)
+    return Settings(validate_workers(workers), validate_deadline(deadline_seconds), record, sleep, on_node_done)
 
 
 # ---- the worker pool ----
@@ -325,7 +291,7 @@ def run_node_phase(settings: Settings, calls: list[tuple[NodeTarget, str]], node
     if not calls:
         return {}
     deadline = None if settings.deadline_seconds is None else time.monotonic() + settings.deadline_seconds
-    pool = SessionPool(settings.connection, min(settings.workers, len(calls)), len(calls))
+    pool = SessionPool(min(settings.workers, len(calls)), len(calls))
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=min(settings.workers, len(calls)),
                                                      thread_name_prefix="clusterops-node")
     not_done: t.Set[concurrent.futures.Future] = set()
@@ -366,8 +332,7 @@ def _ensure_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, s
     base = dict(EnsureResult().to_result(), group=group, state=state)
     if deadline is not None and time.monotonic() >= deadline:
         return _compact(dict(base, failed=True, msg=NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)))
-    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
-                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    client = node_client(pool, target, settings, deadline)
     recorder = NodeRecorder(settings.record if recorded else None, target.name, client.node_url, group, state)
     try:
         outcome = ensure_group(client, group, state, check_mode=check_mode, before_write=recorder.intent,
@@ -396,8 +361,7 @@ def read_on_node(settings: Settings, pool: SessionPool, target: NodeTarget, _sta
     """One node's conclusive read of the group (GET only): ``{exists, requests}``, or ``{failed, exists: None, msg}``."""
     if deadline is not None and time.monotonic() >= deadline:
         return {"failed": True, "exists": None, "msg": NOT_FINISHED_MSG % (target.name, settings.deadline_seconds)}
-    client = NodeClient(session=pool.session(), sleep=settings.sleep, deadline=deadline,
-                        **client_settings(dict(settings.connection, api_url=target.api_url)))
+    client = node_client(pool, target, settings, deadline)
     try:
         reply = read_group_reply(client, group)
     except ClusterOpsError as error:
@@ -418,32 +382,7 @@ def _compact(result: dict[str, t.Any]) -> dict[str, t.Any]:
     return {key: result[key] for key in COMPACT_RESULT_FIELDS if key in result}
 
 
-class SessionPool:
-    """One requests Session per worker thread (a Session is not safe to share), all closed at the end."""
-
-    def __init__(self, connection: dict[str, t.Any], workers: int, node_count: int) -> None:
-        self.api_token, self.validate_certs, self.ca_path = connection["api_token"], connection["validate_certs"], connection["ca_path"]
-        self.workers, self.node_count = workers, node_count
-        self.local = threading.local()
-        self.sessions: list[t.Any] = []
-        self.lock = threading.Lock()
-
-    def session(self) -> t.Any:
-        session = getattr(self.local, "session", None)
-        if session is None:
-            verify = (self.ca_path or True) if self.validate_certs else False
-            session = _new_session(self.api_token, verify)
-            # each Session serves one thread: one connection per origin is enough, but keep every origin's pool
-            adapter = DeadlineAdapter(pool_connections=min(self.node_count, MAX_POOLED_ORIGINS), pool_maxsize=2)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self.local.session = session
-            with self.lock:
-                self.sessions.append(session)
-        return session
-
-    def close(self) -> None:
-        with self.lock:
-            for session in self.sessions:
-                session.close()
-            self.sessions = []
+def node_client(pool: SessionPool, target: NodeTarget, settings: Settings, deadline: float | None) -> NodeClient:
+    """A client for ``target`` with ITS connection settings, on this thread's Session for its TLS settings."""
+    return NodeClient(session=pool.session(verify_setting(target.connection)), sleep=settings.sleep, deadline=deadline,
+                      **client_settings(dict(target.connection, api_url=target.api_url)))

@@ -151,6 +151,8 @@ class NodeClient:
             self.sleep = DEFAULT_SLEEP
         # passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE (requests issue 3829)
         self.verify: bool | str = (self.ca_path or True) if self.validate_certs else False
+        # sent with every request, so a Session shared between nodes (the cluster-wide pool) never carries this token
+        self.auth = _bearer_auth(self.bearer_token) if self.bearer_token else None
         if self.session is None:
             self.session = _new_session(self.bearer_token, self.verify)
 
@@ -223,7 +225,7 @@ class NodeClient:
                  attempt: Attempt) -> Reply:
         try:
             response = self.session.request(method, url, json=body, headers=JSON_HEADERS, timeout=(timeout, timeout),
-                                            allow_redirects=False, stream=True, verify=self.verify)
+                                            allow_redirects=False, stream=True, verify=self.verify, auth=self.auth)
         except Exception as error:  # pylint: disable=broad-exception-caught
             if attempt.expired:  # whatever the cut socket raised (reset, TLS EOF), it is a timeout, and as unclear
                 return _timed_out(method, path, timeout)

@@ -24,6 +24,7 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.attributes
+  - clusterops.groups.cluster_nodes
   - clusterops.groups.connection
   - clusterops.groups.group_name
   - clusterops.groups.record_dir_shared
@@ -32,33 +33,13 @@ options:
     description:
       - Every node of the cluster as inventory host names; the node list is built on the controller from each host's
         C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
-      - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
-        the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
+      - Each host's connection options are its own, as on the per-host path (see O(nodes)).
       - With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is required.
-      - With O(state=finished), the nodes come from O(record); unset connection options are then taken from the first
-        recorded node that is an inventory host.
+      - With O(state=finished), the nodes come from O(record); each recorded node that is an inventory host gets its
+        own connection options from its variables, as above (the action plugin passes them as O(nodes)).
     type: list
     elements: str
     version_added: 0.1.0
-  nodes:
-    description:
-      - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
-      - Names must be unique. With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is
-        required.
-      - With O(state=finished), optional, the nodes as the inventory knows them. A recorded node listed here is sent
-        to this URL, and a record whose URL for it differs (normalised as for the duplicate-URL check) is refused
-        before any request.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Node name, for example the inventory host name.
-        type: str
-        required: true
-      api_url:
-        description: Base URL of the node's API, with scheme (same rules as O(api_url) of M(clusterops.groups.group)).
-        type: str
-        required: true
   api_url:
     description:
       - Ignored; every node's URL comes from O(nodes).
@@ -74,6 +55,9 @@ options:
         from O(record); each node's URL comes from O(nodes) when it is listed there, else from O(record). A record of
         another group than O(name) is refused before any request. Nothing is recorded again, and with O(record_dir)
         the finish outcome is kept in the run's C(run.json). Idempotent; no check mode.
+      - With O(state=finished), O(nodes) only gives recorded nodes their own connection options (entries for nodes
+        not in O(record) are ignored; a node whose URL differs from the record's is refused before any request).
+      - With O(state=present) or O(state=absent), exactly one of O(hosts) and O(nodes) is required.
     type: str
     choices: [present, absent, finished]
     default: present
@@ -165,7 +149,8 @@ notes:
   - Runs once per task host on the controller (C(requests) must be importable by ansible-playbook's Python); run it
     once (C(run_once) or a play on C(localhost)).
   - Idempotent. A second identical run reports RV(changed=false).
-  - The connection options apply to every node.
+  - The connection options are the defaults of every node; a node's own options (O(nodes), or its inventory
+    variables with O(hosts)) beat them.
 seealso:
   - module: clusterops.groups.group
   - module: clusterops.groups.group_info
@@ -331,11 +316,12 @@ from ..module_utils._cluster_transaction import (
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._errors import InvalidInput
 from ..module_utils._module_base import module_argument_spec, run_module
+from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec
 
 ARGUMENT_RULES = {
     "required_if": [("state", "present", ("hosts", "nodes"), True), ("state", "absent", ("hosts", "nodes"), True),
                     ("state", "finished", ("record",))],
-    # with state=finished, nodes are the inventory's URLs of the recorded nodes (finish_rollback.yml passes them)
+    # with state=finished, nodes are the inventory's URLs and own connection options of the recorded nodes
     "mutually_exclusive": [("hosts", "nodes"), ("hosts", "record")],
 }
 
@@ -345,8 +331,7 @@ def argument_spec() -> dict:
         api_url={"type": "str"},
         hosts={"type": "list", "elements": "str"},
         progress_interval={"type": "float", "default": 5.0},
-        nodes={"type": "list", "elements": "dict",
-               "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
+        nodes=nodes_argument_spec(),
         state={"type": "str", "choices": ["present", "absent", FINISHED_STATE], "default": "present"},
         record={"type": "dict"},
         workers={"type": "int", "default": DEFAULT_WORKERS},
@@ -384,8 +369,7 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     nodes = account["nodes"]
     header = "group '%s' on each node" % account.get("group")
     return {
-        "warnings": tls_warnings(params.get("validate_certs"),
-                                 [node.get("api_url") for node in params.get("nodes") or []]),
+        "warnings": tls_warnings(False, insecure_node_urls(params.get("nodes") or [], params.get("validate_certs"))),
         "changed": outcome["changed"],
         "failed": outcome["failed"],
         "msg": outcome["msg"],
@@ -408,8 +392,8 @@ def _finish(params: dict[str, t.Any], options: dict[str, t.Any], check_mode: boo
     return finish_cluster_transaction(record, options, workers=validate_workers(workers),
                                       deadline_seconds=params.get("deadline"), record_dir=params.get("record_dir"),
                                       sleep=sleep, on_node_done=on_node_done, group=params.get("name"),
-                                      inventory_nodes=params.get("nodes"),
-                                      record_dir_shared=bool(params.get("record_dir_shared")))
+                                      # the nodes come from record; nodes gives their inventory URLs and own connection options
+                                      nodes=params.get("nodes"), record_dir_shared=bool(params.get("record_dir_shared")))
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ author:
   - clusterops maintainers (@clusterops)
 extends_documentation_fragment:
   - clusterops.groups.attributes
+  - clusterops.groups.cluster_nodes
   - clusterops.groups.connection
   - clusterops.groups.group_name
 options:
@@ -24,27 +25,11 @@ options:
     description:
       - Every node of the cluster as inventory host names; the node list is built on the controller from each host's
         C(group_transaction_api_url), else C(cluster_api_url), else C(http://<host>).
-      - A connection option the task does not set (neither in the task nor in O(ignore:module_defaults)) is taken from
-        the first host's inventory variable C(cluster_<option>), for example C(cluster_api_token).
+      - Each host's connection options are its own, as on the per-host path (see O(nodes)).
       - Exactly one of O(hosts) and O(nodes) is required.
     type: list
     elements: str
     version_added: 0.1.0
-  nodes:
-    description:
-      - Every node of the cluster, each with its name (as in the run record and the account) and its API base URL.
-      - Names must be unique. Exactly one of O(hosts) and O(nodes) is required.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Node name, for example the inventory host name.
-        type: str
-        required: true
-      api_url:
-        description: Base URL of the node's API, with scheme (same rules as O(api_url) of M(clusterops.groups.group)).
-        type: str
-        required: true
   api_url:
     description:
       - Ignored; every node's URL comes from O(hosts) or O(nodes).
@@ -63,6 +48,17 @@ options:
         in flight at the deadline is cut then. A node not read by then counts as V(unknown).
       - Unset, each phase ends when every node has answered or used up its retries.
     type: float
+  validate_only:
+    description:
+      - Only check every node's connection settings (each node's own, the task's as defaults, see O(nodes)) and the
+        node list, then return; no request is sent. Fails naming every node whose settings are refused.
+      - The playbooks run it before the per-host path, so a bad value on one host stops the run before any node is
+        written (the cluster-wide path checks them in its own task).
+      - A role connection variable set for the play as a template is left to each host's own task on the per-host
+        path (it is evaluated per host there), so it is not checked here.
+    type: bool
+    default: false
+    version_added: 0.2.0
   plan_state:
     description:
       - Also make the saved plan of setting the group to this state on every node (V(present) plans a create,
@@ -91,7 +87,8 @@ attributes:
     description: Reads only, there is nothing to diff.
 notes:
   - Runs on the controller (C(requests) must be importable by ansible-playbook's Python); run it once (C(run_once) or
-    a play on C(localhost)). The connection options apply to every node.
+    a play on C(localhost)). The connection options are the defaults of every node; a node's own options
+    (O(nodes), or its inventory variables with O(hosts)) beat them.
 seealso:
   - module: clusterops.groups.group_info
   - module: clusterops.groups.cluster_group
@@ -193,6 +190,12 @@ plan:
           V(unreachable)), C(url) (normalised) and C(error) when it could not be read."
       type: dict
       sample: {"node1": {"state": "absent", "planned": "create", "url": "http://127.0.0.1:8001"}}
+nodes:
+  description: With O(validate_only), the number of nodes whose connection settings were checked.
+  returned: when O(validate_only) is true
+  type: int
+  sample: 3
+  version_added: 0.2.0
 error_kind:
   description: On invalid input, V(invalid_input) (nothing was sent).
   returned: failure
@@ -203,9 +206,10 @@ error_kind:
 import typing as t
 
 from ..module_utils._cluster_status import plan_cluster, read_cluster_status
-from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options
+from ..module_utils._cluster_transaction import DEFAULT_WORKERS, NodeDone, cluster_connection_options, validate_nodes
 from ..module_utils._connection_options import tls_warnings
 from ..module_utils._module_base import module_argument_spec, run_module
+from ..module_utils._node_connections import insecure_node_urls, nodes_argument_spec
 
 ARGUMENT_RULES = {"required_one_of": [("hosts", "nodes")], "mutually_exclusive": [("hosts", "nodes")]}
 
@@ -214,11 +218,11 @@ def argument_spec() -> dict:
     return module_argument_spec(
         api_url={"type": "str"},
         hosts={"type": "list", "elements": "str"},
-        nodes={"type": "list", "elements": "dict",
-               "options": {"name": {"type": "str", "required": True}, "api_url": {"type": "str", "required": True}}},
+        nodes=nodes_argument_spec(),
         workers={"type": "int", "default": DEFAULT_WORKERS},
         deadline={"type": "float"},
         plan_state={"type": "str", "choices": ["present", "absent"]},
+        validate_only={"type": "bool", "default": False},
         progress_interval={"type": "float", "default": 5.0},
     )
 
@@ -228,6 +232,10 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
     """Read the group on every node (GETs only, the same in check mode), then the cluster's status account, or with
     plan_state the saved plan."""
     options = cluster_connection_options(params, "cluster_group_info")
+    if params.get("validate_only"):
+        nodes = validate_nodes(params.get("nodes"), options)
+        return {"changed": False, "failed": False, "nodes": len(nodes),
+                "msg": "connection settings of %d nodes checked, nothing was sent" % len(nodes)}
     common = {"workers": DEFAULT_WORKERS if params.get("workers") is None else params["workers"],
               "deadline_seconds": params.get("deadline"), "sleep": sleep, "on_node_done": on_node_done}
     if params.get("plan_state") is not None:
@@ -237,8 +245,7 @@ def execute_module(params: dict[str, t.Any], check_mode: bool, sleep: t.Callable
         outcome = read_cluster_status(params.get("nodes"), params.get("name"), options, **common)
         returned = "result"
     account = {key: value for key, value in outcome.items() if key not in ("changed", "failed", "msg")}
-    return {"warnings": tls_warnings(params.get("validate_certs"),
-                                     [node.get("api_url") for node in params.get("nodes") or []]),
+    return {"warnings": tls_warnings(False, insecure_node_urls(params.get("nodes") or [], params.get("validate_certs"))),
             "changed": False, "failed": outcome["failed"], "msg": outcome["msg"], returned: account}
 
 

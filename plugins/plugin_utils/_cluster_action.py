@@ -5,7 +5,8 @@
 """The controller side of the cluster-wide modules (cluster_group, cluster_group_info): one action, every node.
 
 Why an action plugin: it runs in the controller, so the node list is built in Python from the play's inventory
-(``hosts``: each host's ``cluster_api_url``, no Jinja loop over hostvars, no per-host task), the engine runs in this
+(``hosts``: each host's ``cluster_api_url`` and its own connection options, ``_inventory_nodes``; no Jinja loop over
+hostvars, no per-host task), the engine runs in this
 process (no module subprocess holding a JSON copy of every node) and a long run prints live progress.
 The argument spec, the engine and the error boundary are the modules' own; only the entry point differs.
 """
@@ -14,14 +15,10 @@ from __future__ import annotations
 import threading
 import typing as t
 
-from ansible_collections.clusterops.groups.plugins.module_utils._connection_options import CONNECTION_OPTION_NAMES
 from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
-from ansible_collections.clusterops.groups.plugins.module_utils._node_identity import node_targets
 from ansible_collections.clusterops.groups.plugins.plugin_utils._controller_action import ControllerModuleAction, display
+from ansible_collections.clusterops.groups.plugins.plugin_utils._inventory_nodes import inventory_nodes, play_level_role_options, templated
 
-# With `hosts`, a connection option the task leaves unset comes from the first host's inventory variable
-# cluster_<option> (the inventory convention of the role and the playbooks).
-INVENTORY_OPTION_PREFIX = "cluster_"
 DEFAULT_PROGRESS_INTERVAL = 5.0
 
 
@@ -81,34 +78,41 @@ class ClusterAction(ControllerModuleAction):
             return self.execute_with_progress(params, check_mode, progress)
 
     def prepare_args(self, args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        """``hosts`` (inventory host names) -> ``nodes``; unset connection options from the first host's inventory."""
+        """``hosts`` (inventory host names) -> ``nodes``, each with its host's own connection options (the task's
+        options stay the defaults of a node that sets nothing)."""
+        hostvars = task_vars.get("hostvars") or {}
         hosts = args.pop("hosts", None)
         if hosts is None:
-            self.inventory_connection_options(args, task_vars, self.connection_hosts(args))
+            # state=finished: the recorded nodes that are inventory hosts get their own options, unless nodes is given
+            inventory_hosts = [host for host in self.connection_hosts(args) if host in hostvars]
+            if inventory_hosts and args.get("nodes") is None:
+                args["nodes"] = self.inventory_nodes(inventory_hosts, args, task_vars)
             return args
         if args.get("nodes") is not None:
             raise InvalidInput("hosts and nodes are mutually exclusive: pass one of them", option="hosts")
         if not isinstance(hosts, list) or not hosts or not all(isinstance(host, str) and host for host in hosts):
             raise InvalidInput("hosts must be a non-empty list of inventory host names, got %r" % (hosts,), option="hosts")
-        hostvars = task_vars.get("hostvars") or {}
         unknown = [host for host in hosts if host not in hostvars]
         if unknown:
             raise InvalidInput("hosts names %d hosts that are not in the inventory: %s" % (len(unknown), ", ".join(unknown[:10])),
                                option="hosts")
-        args["nodes"] = node_targets(hosts, hostvars)
-        self.inventory_connection_options(args, task_vars, hosts)
+        args["nodes"] = self.inventory_nodes(hosts, args, task_vars)
         return args
 
-    def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
-        """Without ``hosts``: the inventory hosts whose cluster_* variables fill unset connection options (none)."""
-        return []
-
     @staticmethod
-    def inventory_connection_options(args: dict[str, t.Any], task_vars: dict[str, t.Any], hosts: list[str]) -> None:
-        """Each connection option the task leaves unset, from the first inventory host's ``cluster_<option>``."""
-        hostvars = task_vars.get("hostvars") or {}
-        first_host = next((hostvars[host] for host in hosts if host in hostvars), None) or {}
-        for option in CONNECTION_OPTION_NAMES:
-            inventory_name = INVENTORY_OPTION_PREFIX + option
-            if option != "api_url" and args.get(option) is None and inventory_name in first_host:
-                args[option] = first_host[inventory_name]
+    def inventory_nodes(hosts: list[str], args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+        """The nodes of ``hosts``, each with its own connection options; a templated role variable set for the play refused."""
+        play_options = play_level_role_options(task_vars)
+        refused = templated(play_options)
+        if refused and args.get("validate_only"):
+            # the check before the per-host path: there each host evaluates the template itself and its task checks it
+            play_options = {option: value for option, value in play_options.items() if "group_transaction_" + option not in refused}
+        elif refused:
+            raise InvalidInput("%s is set for the play (play vars, role or include parameters) as a template: on the "
+                               "cluster-wide path it would be evaluated on one host for every node; set it per host in the "
+                               "inventory (host_vars, group_vars), nothing was sent" % ", ".join(refused), option="hosts")
+        return inventory_nodes(hosts, task_vars.get("hostvars") or {}, args, play_options)
+
+    def connection_hosts(self, args: dict[str, t.Any]) -> list[str]:
+        """Without ``hosts``: the inventory hosts that get their own connection options (none)."""
+        return []

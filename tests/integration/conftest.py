@@ -37,16 +37,22 @@ def simulated_cluster(request: pytest.FixtureRequest) -> Iterator[Callable[..., 
 
 
 class PlaybookCluster:
-    """A simulated cluster, its inventory and record dir: `run("create_group.yml", extra_vars=..., extra_args=...)`."""
+    """A simulated cluster, its inventory and record dir: `run("create_group.yml", extra_vars=..., extra_args=...)`.
 
-    def __init__(self, simulator: SimulatedCluster, tmp_path: Any, group: str) -> None:
+    `host_vars` go into the inventory per host; `extra_env` into every run's environment (CLUSTEROPS_API_TOKEN, ...).
+    """
+
+    def __init__(self, simulator: SimulatedCluster, tmp_path: Any, group: str, host_vars: dict[str, dict[str, Any]] | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
         from playbook_runner import write_inventory
         self.simulator, self.group = simulator, group
-        self.inventory = write_inventory(tmp_path, simulator.urls())
+        self.inventory = write_inventory(tmp_path, simulator.urls(), host_vars=host_vars)
         self.record_dir = str(tmp_path / "records")
+        self.extra_env = dict(extra_env or {})
 
     def run(self, playbook: str, extra_vars: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         from playbook_runner import run_playbook
+        kwargs["extra_env"] = dict(self.extra_env, **(kwargs.get("extra_env") or {}))
         return run_playbook(playbook, self.inventory, self.record_dir, extra_vars=dict({"group": self.group}, **(extra_vars or {})),
                             **kwargs)
 
@@ -60,9 +66,11 @@ class PlaybookCluster:
 
 @pytest.fixture
 def playbook_cluster_factory(simulated_cluster: Callable[..., SimulatedCluster], tmp_path: Any) -> Callable[..., PlaybookCluster]:
-    """Factory: `playbook_cluster_factory(node_count, group)`, a simulated cluster with its inventory and record dir."""
-    def start(node_count: int = 3, group: str = "ops-team") -> PlaybookCluster:
-        return PlaybookCluster(simulated_cluster(node_count=node_count), tmp_path, group)
+    """Factory: `playbook_cluster_factory(node_count, group, host_vars=..., extra_env=..., layout=...)`, a simulated
+    cluster with its inventory and record dir (other keyword arguments are the simulator's)."""
+    def start(node_count: int = 3, group: str = "ops-team", host_vars: dict[str, dict[str, Any]] | None = None,
+              extra_env: dict[str, str] | None = None, **simulator_options: Any) -> PlaybookCluster:
+        return PlaybookCluster(simulated_cluster(node_count=node_count, **simulator_options), tmp_path, group, host_vars, extra_env)
     return start
 
 

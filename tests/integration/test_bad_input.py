@@ -317,8 +317,8 @@ def test_cluster_group_finish_refuses_bad_input_before_any_request(
 
 # Reachable only in-process (the argspec refuses them first in the module): the trial runner and Python callers
 ENGINE_CASES = [
-    ("node-extra-key", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9", "port": 1}]}, "exactly the keys name and api_url"),
-    ("node-not-a-dict", {"nodes": ["http://127.0.0.1:9"]}, "exactly the keys name and api_url"),
+    ("node-extra-key", {"nodes": [{"name": "n1", "api_url": "http://127.0.0.1:9", "port": 1}]}, "must be a dict of name, api_url and optionally"),
+    ("node-not-a-dict", {"nodes": ["http://127.0.0.1:9"]}, "must be a dict of name, api_url and optionally"),
     ("nodes-not-a-list", {"nodes": "node1,node2"}, "nodes must be a non-empty list"),
     ("state-unknown", {"state": "exists"}, "state must be one of present, absent"),
 ]

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.clusterops.groups.plugins.module_utils._cluster_transaction import (
     finish_cluster_transaction, run_cluster_transaction,
 )
+from ansible_collections.clusterops.groups.plugins.module_utils._errors import InvalidInput
 from ansible_collections.clusterops.groups.plugins.module_utils._run_record import RunRecord
 from simulator import PROFILES, Fault, FaultKind, SimulatedCluster
 
@@ -159,3 +160,35 @@ def test_two_hundred_nodes_on_one_port_two_requests_each(simulated_cluster, tmp_
     rolled_back = run(cluster, state="absent", workers=32)
     assert rolled_back["outcome"] == "rolled_back"
     assert all(groups == ["ops"] for groups in cluster.snapshot().values())
+
+
+def test_each_node_gets_its_own_token_through_one_shared_session(simulated_cluster, tmp_path) -> None:
+    # one origin (prefix layout) and one worker: every node's requests go through the same Session and connection pool
+    cluster = simulated_cluster(node_count=6, layout="prefix")
+    tokens = {name: "token-of-%s" % name for name in cluster.names}
+    for name in cluster.names:
+        cluster.nodes[name].token = tokens[name]
+    cluster.nodes["node4"].add_fault(Fault(FaultKind.OUTAGE, method="POST"))
+    cluster.nodes["node5"].add_fault(Fault(FaultKind.OUTAGE, method="DELETE"))
+    nodes = [dict(node, api_token=tokens[node["name"]]) for node in node_list(cluster)]
+    account = run_cluster_transaction(nodes, "ops", "present", dict(FAST_OPTIONS, api_token="task-token"), workers=1,
+                                      record_dir=str(tmp_path), run_id="own-tokens")
+    assert account["outcome"] == "rollback_incomplete", account["msg"]
+    cluster.clear_faults()
+    finished = finish_cluster_transaction(RunRecord(str(tmp_path), "own-tokens").load(), dict(FAST_OPTIONS, api_token="task-token"),
+                                          workers=1, nodes=nodes)
+    assert finished["outcome"] == "finished" and cluster.snapshot() == {name: [] for name in cluster.names}
+    received = {name: {entry.authorization for entry in log} for name, log in cluster.logs().items()}
+    assert received == {name: {"Bearer " + token} for name, token in tokens.items()}
+    assert not any(token in json.dumps(account) + json.dumps(finished) for token in tokens.values())
+
+
+def test_bad_settings_on_several_nodes_are_refused_before_any_request_naming_each(simulated_cluster) -> None:
+    cluster = simulated_cluster(node_count=5)
+    nodes = node_list(cluster)
+    nodes[1]["timeout"], nodes[3]["retries"], nodes[4]["api_token"] = 0.0, -1, "has space"
+    with pytest.raises(InvalidInput) as refused:
+        run_cluster_transaction(nodes, "ops", "present", dict(FAST_OPTIONS))
+    assert all("node node%d: " % index in str(refused.value) for index in (2, 4, 5)), refused.value
+    assert "has space" not in str(refused.value)
+    assert cluster.requests_per_node() == {name: 0 for name in cluster.names}

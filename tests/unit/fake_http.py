@@ -40,6 +40,8 @@ class SentRequest:
     timeout: Any
     allow_redirects: bool
     verify: Any
+    # the Authorization header the request's own auth callable set (NodeClient sends the token with each request)
+    authorization: str | None = None
 
 
 Step = Any  # an int status, (status, headers), (status, headers, body), an exception instance, or a FakeResponse
@@ -54,8 +56,9 @@ class FakeSession:
     auth: Any = None
 
     def request(self, method: str, url: str, json: Any = None, headers: dict[str, str] | None = None, timeout: Any = None,
-                allow_redirects: bool = True, stream: bool = False, verify: Any = True) -> FakeResponse:
-        self.sent.append(SentRequest(method, url, json, dict(headers or {}), timeout, allow_redirects, verify))
+                allow_redirects: bool = True, stream: bool = False, verify: Any = True, auth: Any = None) -> FakeResponse:
+        self.sent.append(SentRequest(method, url, json, dict(headers or {}), timeout, allow_redirects, verify,
+                                     _authorization(auth or self.auth)))
         step = self.script.pop(0)
         if isinstance(step, BaseException):
             raise step
@@ -68,6 +71,14 @@ class FakeSession:
     def calls(self) -> list[tuple[str, str]]:
         """(method, path) of every request sent."""
         return [(request.method, requests.utils.urlparse(request.url).path) for request in self.sent]
+
+
+def _authorization(auth: Any) -> str | None:
+    """The Authorization header an auth callable sets on a request (None without one)."""
+    if auth is None:
+        return None
+    prepared = requests.Request("GET", "http://127.0.0.1/").prepare()
+    return auth(prepared).headers.get("Authorization")
 
 
 @dataclass

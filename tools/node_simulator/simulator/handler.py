@@ -74,7 +74,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         finally:
             status = response.status if response is not None else None
             # Logged before answering: a client that has its answer always finds it in the log.
-            node.record(LogEntry(request.method, request.path, status, fault.kind if fault is not None else None))
+            node.record(LogEntry(request.method, request.path, status, fault.kind if fault is not None else None,
+                                 request.headers.get("Authorization")))
         if response is None:
             self._close_without_response(reset=fault is not None and fault.kind is not FaultKind.CLOSE)
         else:

@@ -12,14 +12,17 @@ from .profiles import NodeProfile, resolve_profile
 
 class LogEntry(typing.NamedTuple):
     """One request as the node saw it. path is node-relative (no /nodeN prefix); status is None when no
-    response was sent (reset, close, client gone); fault is the FaultKind applied or None."""
+    response was sent (reset, close, client gone); fault is the FaultKind applied or None; authorization is the
+    Authorization header as received (None without one), so a test can assert which token reached which node."""
 
     method: str
     path: str
     status: int | None
     fault: FaultKind | None
+    authorization: str | None = None
 
     def to_dict(self) -> dict:
+        # without the authorization: the control API is served over the network, a token must not travel on
         return {"method": self.method, "path": self.path, "status": self.status,
                 "fault": self.fault.value if self.fault is not None else None}
 

@@ -29,7 +29,7 @@ def refuse_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     ([{"name": "node1"}], "api_url is required"),
     ([{"name": "node1", "api_url": "node1.example.com"}], "has no scheme"),
     ([{"name": "", "api_url": "http://a"}], "invalid node"),
-    ([{"name": "a", "api_url": "http://a", "port": 1}], "exactly the keys"),
+    ([{"name": "a", "api_url": "http://a", "port": 1}], "must be a dict of name, api_url and optionally"),
     ([{"name": "a", "api_url": "http://a"}, {"name": "a", "api_url": "http://b"}], "listed twice"),
 ])
 def test_bad_nodes_are_refused_before_any_request(nodes: Any, problem: str) -> None:

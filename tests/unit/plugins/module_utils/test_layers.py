@@ -27,9 +27,10 @@ ALLOWED = {
     "_run_lock": {"_errors", "_record_trust"},
     "_run_opening": {"_errors", "_run_record"},
     "_module_base": {"_connection_options", "_errors", "_secrets", "_transport"},
-    "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_identity",
-                             "_request_deadline", "_run_lock", "_run_opening", "_run_record", "_saved_plan", "_summary",
-                             "_transaction", "_transport"},
+    "_node_connections": {"_connection_options", "_errors", "_node_identity", "_request_deadline", "_run_record", "_transport"},
+    "_cluster_transaction": {"_connection_options", "_errors", "_group_name", "_group_state", "_node_connections",
+                             "_run_lock", "_run_opening", "_run_record", "_saved_plan", "_summary", "_transaction",
+                             "_transport"},
     "_cluster_status": {"_cluster_transaction", "_connection_options", "_errors", "_group_name", "_group_state", "_saved_plan",
                         "_summary", "_transaction", "_transport"},
 }
