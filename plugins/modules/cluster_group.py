@@ -98,8 +98,8 @@ options:
   allow_unfinished:
     description:
       - With O(record_dir), a run refuses to start, before any request, while the group has an unfinished run there
-        (interrupted, or V(rollback_incomplete) and not finished): its changes would count as this run's state
-        before, and nothing would ever finish them. The error names each run and its finish command.
+        (interrupted, or V(rollback_incomplete) and not finished), because its changes would count as this run's state
+        before and nothing would ever finish them. The error names each run and its finish command.
       - V(true) starts anyway; set it only once you have checked the cluster (for example with
         C(clusterops.groups.group_status)) and accept leaving those runs unfinished.
     type: bool

@@ -96,8 +96,8 @@ def test_a_used_run_id_is_refused_before_any_request(simulated_cluster: t.Any, t
 
 
 @pytest.mark.parametrize("path_vars", PATHS)
-def test_an_incomplete_rollback_blocks_the_group_until_finished_or_allowed(simulated_cluster: t.Any, tmp_path: t.Any,
-                                                                          path_vars: dict[str, t.Any]) -> None:
+def test_an_incomplete_rollback_blocks_the_group_until_finished_or_allowed(
+        simulated_cluster: t.Any, tmp_path: t.Any, path_vars: dict[str, t.Any]) -> None:
     cluster = Cluster(simulated_cluster, tmp_path, path_vars)
     cluster.simulator.nodes["node3"].add_fault(Fault(FaultKind.OUTAGE, method="POST", count=None))
     cluster.simulator.nodes["node1"].add_fault(Fault(FaultKind.OUTAGE, method="DELETE", count=None))
