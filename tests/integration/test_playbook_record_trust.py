@@ -101,6 +101,7 @@ def test_a_symlinked_lock_guard_is_refused_and_its_target_never_created(playbook
 
 # ---- the finish ----
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("path", PATHS)
 def test_finish_refuses_a_record_that_names_another_server(playbook_cluster: t.Any,
                                                            simulated_cluster: t.Callable[..., t.Any],
@@ -160,7 +161,7 @@ def test_engine_refuses_before_any_request(playbook_cluster: t.Any, simulated_cl
     playbook_cluster.simulator.clear_logs()
     with pytest.raises(InvalidInput, match="the record names"):
         finish_cluster_transaction(record.load(), {"retries": 0}, record_dir=record.record_dir,
-                                   group=playbook_cluster.group, inventory_nodes=inventory)
+                                   group=playbook_cluster.group, nodes=inventory)
     os.chmod(record.run_dir, 0o757)
     with pytest.raises(UntrustedRecordPath, match="others can write it"):
         run_cluster_transaction(inventory, playbook_cluster.group, "absent", {"retries": 0}, record_dir=record.record_dir,

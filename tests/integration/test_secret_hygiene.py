@@ -153,6 +153,7 @@ def test_an_echoed_authorization_header_leaks_in_no_form(simulated_cluster, tmp_
     assert_no_secret(shown, directories=[tmp_path], token=ECHO_TOKEN)
 
 
+@pytest.mark.matrix
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("path_vars", [pytest.param(variables, id=name) for name, variables in PATH_VARS.items()])
 def test_playbook_with_nodes_echoing_the_header_leaks_it_in_no_form(simulated_cluster, tmp_path, path_vars: dict[str, t.Any]) -> None:
